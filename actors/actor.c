@@ -1,0 +1,216 @@
+/*
+ * actors/actor.c: running an actor's callbacks and its stop sequence.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "actors/actor.h"
+#include "core/clock.h"
+#include "core/hdr_histogram.h"
+#include "core/runtime.h"
+#include "io/io.h"
+#include "mailbox/pool.h"
+
+static void shard_list_add(ra_shard_t *sh, ra_actor_t *a)
+{
+	a->all_prev = NULL;
+	a->all_next = sh->actors;
+	if (sh->actors)
+		sh->actors->all_prev = a;
+	sh->actors = a;
+	sh->nactors++;
+}
+
+static void shard_list_del(ra_shard_t *sh, ra_actor_t *a)
+{
+	if (a->all_prev)
+		a->all_prev->all_next = a->all_next;
+	else
+		sh->actors = a->all_next;
+	if (a->all_next)
+		a->all_next->all_prev = a->all_prev;
+	sh->nactors--;
+}
+
+void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a)
+{
+	shard_list_add(sh, a);
+	ra__stat_inc(&sh->stats.actors_spawned);
+	a->status = RA_ACTOR_READY;
+	ra__actor_schedule(sh, a);
+}
+
+void ra__actor_request_stop(ra_shard_t *sh, ra_actor_t *a, int reason)
+{
+	if (a->stop_requested)
+		return;
+	a->stop_requested = true;
+	a->stop_reason = reason;
+	ra__actor_schedule(sh, a);
+}
+
+void ra__actor_stop_all(ra_shard_t *sh)
+{
+	for (ra_actor_t *a = sh->actors; a; a = a->all_next)
+		ra__actor_request_stop(sh, a, -ESHUTDOWN);
+}
+
+void ra__actor_discard(ra_actor_t *a)
+{
+	free(a);
+}
+
+/* Last step: terminate, forget, free. No I/O of ours is in the kernel. */
+static void finalize(ra_shard_t *sh, ra_actor_t *a)
+{
+	ra_runtime_t *rt = sh->rt;
+
+	if (a->def->terminate)
+		a->def->terminate(a, a->state, a->stop_reason);
+	/* terminate may have sent to itself: those are dead letters too. */
+	for (ra_envelope_t *e; (e = ra__mailbox_pop(&a->mbox));) {
+		ra__stat_inc(&sh->stats.dead_letters);
+		ra__envelope_release(sh, e);
+	}
+	shard_list_del(sh, a);
+	(void)ra__slot_free(&sh->slots, a->ref.slot);
+	ra__stat_inc(&sh->stats.actors_stopped);
+	free(a);
+	ra__runtime_actor_gone(rt);
+}
+
+/*
+ * Stop sequence: the slot dies first so new sends fail at once with
+ * -ESRCH; queued messages become dead letters; pending I/O is cancelled,
+ * and finalize waits until the last completion has come back, so that no
+ * buffer is freed while the kernel may still write to it.
+ */
+static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
+{
+	a->status = RA_ACTOR_STOPPING;
+	ra__slot_kill(ra__slot_get(sh->rt->slots, a->ref.slot));
+	for (ra_envelope_t *e; (e = ra__mailbox_pop(&a->mbox));) {
+		if (e->kind == RA_ENV_USER && e->type != RA_MSG_IO)
+			ra__stat_inc(&sh->stats.dead_letters);
+		ra__envelope_release(sh, e);
+	}
+	if (a->io_pending) {
+		ra__io_cancel_all(sh, a);
+		return;		/* ra__actor_io_drained() finishes */
+	}
+	finalize(sh, a);
+}
+
+void ra__actor_io_drained(ra_shard_t *sh, ra_actor_t *a)
+{
+	if (a->io_pending == 0)
+		finalize(sh, a);
+}
+
+static void run_init(ra_shard_t *sh, ra_actor_t *a)
+{
+	int ret = 0;
+
+	a->status = RA_ACTOR_RUNNING;
+	if (a->def->init)
+		ret = a->def->init(a, a->state, a->init_arg);
+	a->init_arg = NULL;
+	if (ret < 0)
+		ra__actor_request_stop(sh, a, ret);
+	else if (sh->shutdown_seen)
+		ra__actor_request_stop(sh, a, -ESHUTDOWN);
+}
+
+/* One behavior call. `now` is the time at entry (0 if not timing). */
+static uint64_t run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e,
+			uint64_t now)
+{
+	ra_msg_t m = {
+		.type = e->type,
+		.from = e->from,
+		.data = e->len ? e->data : NULL,
+		.len = e->len,
+		.res = e->res,
+		.tag = e->tag,
+	};
+	int ret;
+
+	if (now && e->sent_ns && now > e->sent_ns)
+		ra__hdr_record_fast(sh->hists.mailbox_wait_ns,
+				    (int64_t)(now - e->sent_ns));
+	a->cur_env = e;
+	ret = a->def->behavior(a, a->state, &m);
+	a->cur_env = NULL;
+	if (e->type != RA_MSG_IO)
+		ra__stat_inc(&sh->stats.msgs_delivered);
+	ra__envelope_release(sh, e);
+	if (ret < 0)
+		ra__actor_request_stop(sh, a, ret);
+	if (now) {
+		uint64_t end = ra__now_ns();
+
+		ra__hdr_record_fast(sh->hists.run_ns, (int64_t)(end - now));
+		return end;
+	}
+	return 0;
+}
+
+void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
+{
+	uint64_t now = sh->msg_timing ? ra__now_ns() : 0;
+	unsigned n = 0;
+
+	a->in_runq = false;
+	if (a->status == RA_ACTOR_READY)
+		run_init(sh, a);
+	while (!a->stop_requested && n++ < sh->budget) {
+		ra_envelope_t *e = ra__mailbox_pop(&a->mbox);
+
+		if (!e)
+			break;
+		if (ra_unlikely(e->kind == RA_ENV_STOP)) {
+			ra__envelope_release(sh, e);
+			ra__actor_request_stop(sh, a, 0);
+			break;
+		}
+		now = run_one(sh, a, e, now);
+	}
+	/*
+	 * A stop requested during this run may have queued us again
+	 * (ra_stop from init, a self-send); then the next turn stops us, so
+	 * the run queue never holds a freed actor.
+	 */
+	if (a->stop_requested) {
+		if (!a->in_runq)
+			begin_stop(sh, a);
+	} else if (!ra__mailbox_empty(&a->mbox))
+		ra__actor_schedule(sh, a);
+}
+
+/* ---- small public accessors ---- */
+
+RA_API ra_ref_t ra_self(const ra_ctx_t *self)
+{
+	return self ? self->ref : RA_REF_NULL;
+}
+
+RA_API unsigned ra_shard_id(const ra_ctx_t *self)
+{
+	return self ? self->shard->id : 0;
+}
+
+RA_API ra_runtime_t *ra_runtime(const ra_ctx_t *self)
+{
+	return self ? self->shard->rt : NULL;
+}
+
+RA_API void ra_stop(ra_ctx_t *self, int reason)
+{
+	if (self)
+		ra__actor_request_stop(self->shard, self, reason);
+}
+
+RA_API unsigned ra_io_pending(const ra_ctx_t *self)
+{
+	return self ? self->io_pending : 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * actors/actor.h: the actor as its home shard sees it.
+ *
+ * Life cycle:
+ *   STARTING  published in the actor table, its SPAWN envelope not yet
+ *             processed by the home shard; messages wait in the mailbox.
+ *   READY     on its home shard, init not yet run (runs on first turn).
+ *   RUNNING   behavior runs once per message.
+ *   STOPPING  the slot is dead (senders get -ESRCH); its pending I/O is
+ *             being cancelled and drained; then terminate runs and the
+ *             memory is freed (finalize).
+ */
+#ifndef RA_ACTORS_ACTOR_H
+#define RA_ACTORS_ACTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/runq.h"
+#include "core/shard.h"
+#include "mailbox/mailbox.h"
+#include "ringactor.h"
+
+struct ra_io_req;
+
+enum ra_actor_status {
+	RA_ACTOR_STARTING = 0,
+	RA_ACTOR_READY,
+	RA_ACTOR_RUNNING,
+	RA_ACTOR_STOPPING,
+};
+
+struct ra_actor {
+	ra_mailbox_t mbox;		/* home shard only */
+	ra_runq_node_t runq_node;	/* link in the shard's run queue */
+	ra_shard_t *shard;		/* home shard */
+	const ra_actor_def_t *def;	/* borrowed from the spawner */
+	void *state;			/* def->state_size bytes after us */
+	void *init_arg;			/* for init, then unused */
+	ra_ref_t ref;			/* our own reference */
+	uint8_t status;			/* enum ra_actor_status */
+	bool in_runq;			/* queued on shard->runq */
+	bool stop_requested;		/* stop after the current callback */
+	int stop_reason;		/* first reason given */
+	unsigned io_pending;		/* requests awaiting their CQE */
+	struct ra_io_req *io_list;	/* those requests, for cancellation */
+	struct ra_actor *all_prev;	/* shard's list of its actors */
+	struct ra_actor *all_next;
+	ra_envelope_t *cur_env;		/* envelope of the running behavior */
+};
+
+typedef struct ra_actor ra_actor_t;
+
+/* Queue `a` to run if it may run and is not queued yet. Home shard. */
+static inline void ra__actor_schedule(ra_shard_t *sh, ra_actor_t *a)
+{
+	if (!a->in_runq && (a->status == RA_ACTOR_RUNNING ||
+			    a->status == RA_ACTOR_READY)) {
+		a->in_runq = true;
+		ra__runq_push(&sh->runq, &a->runq_node);
+	}
+}
+
+/* Put `e` in `a`'s mailbox and schedule it. Home shard. */
+static inline void ra__actor_enqueue(ra_shard_t *sh, ra_actor_t *a,
+				     ra_envelope_t *e)
+{
+	ra__mailbox_push(&a->mbox, e);
+	ra__actor_schedule(sh, a);
+}
+
+/* The SPAWN arrived (or a local spawn): join the shard, run init soon. */
+void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a);
+
+/* Run `a`'s init (if due) and up to the budget of messages. */
+void ra__actor_run(ra_shard_t *sh, ra_actor_t *a);
+
+/* Ask `a` to stop with `reason` at its next turn (first reason wins). */
+void ra__actor_request_stop(ra_shard_t *sh, ra_actor_t *a, int reason);
+
+/* A pending I/O request of a STOPPING actor finished. */
+void ra__actor_io_drained(ra_shard_t *sh, ra_actor_t *a);
+
+/* Shutdown: ask every actor of this shard to stop with -ESHUTDOWN. */
+void ra__actor_stop_all(ra_shard_t *sh);
+
+/* Free an actor that never reached its home (spawn roll-back). */
+void ra__actor_discard(ra_actor_t *a);
+
+/*
+ * Deliver an envelope that arrived on `sh` (local send or msg_ring batch):
+ * into the mailbox of its live target, SPAWN handling, or a dead letter.
+ */
+void ra__deliver(ra_shard_t *sh, ra_envelope_t *e);
+
+#endif /* RA_ACTORS_ACTOR_H */

@@ -1,0 +1,162 @@
+/*
+ * actors/slot.h: the actor table behind ra_ref_t.
+ *
+ * A slot is never freed while the runtime lives, so any shard may read
+ * one without epoch reclamation: a reference is resolved by loading one
+ * 64-bit word (generation, home shard, alive bit) and comparing the
+ * generation. A stale reference therefore fails with -ESRCH and never
+ * touches the actor's memory, which only the home shard reads (through
+ * slot->actor, after the same check).
+ *
+ * Slots live in 4096-entry chunks allocated on first use and published
+ * with a CAS, so the table grows without a lock. Free slot indices are
+ * cached per shard (the shard that frees one reuses it); fresh indices are
+ * reserved from a global counter 64 at a time.
+ */
+#ifndef RA_ACTORS_SLOT_H
+#define RA_ACTORS_SLOT_H
+
+#include <ck_pr.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/tsan.h"
+#include "ringactor.h"
+
+struct ra_actor;
+
+#define RA_SLOT_CHUNK_BITS	12
+#define RA_SLOT_CHUNK		(1u << RA_SLOT_CHUNK_BITS)
+#define RA_SLOT_MAX_CHUNKS	4096u	/* 16 Mi actors at once */
+#define RA_SLOT_RESERVE		64u	/* fresh indices taken per refill */
+
+#define RA_SLOT_ALIVE		0x1ull
+
+typedef struct ra_slot {
+	uint64_t word;		  /* gen << 32 | home << 16 | RA_SLOT_ALIVE */
+	struct ra_actor *actor;	  /* home shard only, while alive */
+} ra_slot_t;
+
+typedef struct ra_slot_table {
+	ra_slot_t *chunks[RA_SLOT_MAX_CHUNKS]; /* published by CAS */
+	uint32_t next;		  /* first never-issued index (slot 0 unused) */
+} ra_slot_table_t;
+
+/* A shard's private stack of free slot indices. */
+typedef struct ra_slot_cache {
+	uint32_t *idx;
+	uint32_t n;
+	uint32_t cap;
+} ra_slot_cache_t;
+
+void ra__slot_table_init(ra_slot_table_t *t);
+void ra__slot_table_fini(ra_slot_table_t *t);
+void ra__slot_cache_fini(ra_slot_cache_t *c);
+
+/*
+ * Take a free slot index for a new actor: from `c` if given (a shard's
+ * cache), else a fresh one. Returns 0, or -ENOMEM (table full or out of
+ * memory).
+ */
+int ra__slot_alloc(ra_slot_table_t *t, ra_slot_cache_t *c, uint32_t *out);
+
+/* Give back the index of a finalized actor to the freeing shard's cache. */
+int ra__slot_free(ra_slot_cache_t *c, uint32_t idx);
+
+static inline uint64_t ra__slot_word(uint32_t gen, unsigned home, bool alive)
+{
+	return (uint64_t)gen << 32 | (uint64_t)(home & 0xffff) << 16 |
+	       (alive ? RA_SLOT_ALIVE : 0);
+}
+
+static inline uint32_t ra__slot_word_gen(uint64_t w)
+{
+	return (uint32_t)(w >> 32);
+}
+
+static inline unsigned ra__slot_word_home(uint64_t w)
+{
+	return (unsigned)(w >> 16) & 0xffff;
+}
+
+/* The slot for `idx`, or NULL if it was never issued. Any thread. */
+static inline ra_slot_t *ra__slot_get(ra_slot_table_t *t, uint32_t idx)
+{
+	uint32_t c = idx >> RA_SLOT_CHUNK_BITS;
+	ra_slot_t *chunk;
+
+	if (c >= RA_SLOT_MAX_CHUNKS)
+		return NULL;
+	chunk = ck_pr_load_ptr(&t->chunks[c]);
+	return chunk ? &chunk[idx & (RA_SLOT_CHUNK - 1)] : NULL;
+}
+
+/*
+ * Resolve `r` to its home shard (>= 0) while it is alive, or -ESRCH.
+ * Any thread; one load, no atomic read-modify-write.
+ */
+static inline int ra__slot_resolve_any(ra_slot_table_t *t, ra_ref_t r)
+{
+	ra_slot_t *s = ra__slot_get(t, r.slot);
+	uint64_t w;
+
+	if (!s || r.gen == 0)
+		return -ESRCH;
+	w = ck_pr_load_64(&s->word);
+	if (!(w & RA_SLOT_ALIVE) || ra__slot_word_gen(w) != r.gen)
+		return -ESRCH;
+	return (int)ra__slot_word_home(w);
+}
+
+/*
+ * The actor behind `r` if it is alive and homed on `home`, else NULL.
+ * Only the home shard may call this (it dereferences slot->actor).
+ */
+static inline struct ra_actor *ra__slot_actor_local(ra_slot_table_t *t,
+						    ra_ref_t r, unsigned home)
+{
+	ra_slot_t *s = ra__slot_get(t, r.slot);
+	uint64_t w;
+
+	if (!s || r.gen == 0)
+		return NULL;
+	w = ck_pr_load_64(&s->word);
+	if (w != ra__slot_word(r.gen, home, true))
+		return NULL;
+	/* Pairs with the release in ra__slot_publish(). */
+	ra__tsan_acquire(&s->word);
+	return s->actor;
+}
+
+/*
+ * Make `a` reachable as (idx, gen) on `home`. The store of the word is the
+ * publication: everything written to the actor before it is visible to the
+ * home shard once it sees the new generation (x86-TSO keeps stores in
+ * order; the fence documents and enforces it elsewhere).
+ */
+static inline void ra__slot_publish(ra_slot_t *s, struct ra_actor *a,
+				    uint32_t gen, unsigned home)
+{
+	ck_pr_store_ptr(&s->actor, a);
+	ck_pr_fence_store();
+	ra__tsan_release(&s->word);
+	ck_pr_store_64(&s->word, ra__slot_word(gen, home, true));
+}
+
+/* Mark the slot dead (same generation): senders now get -ESRCH. */
+static inline void ra__slot_kill(ra_slot_t *s)
+{
+	uint64_t w = ck_pr_load_64(&s->word);
+
+	ck_pr_store_64(&s->word, w & ~RA_SLOT_ALIVE);
+}
+
+/* The generation the next actor in this (dead) slot gets; never 0. */
+static inline uint32_t ra__slot_next_gen(ra_slot_t *s)
+{
+	uint32_t g = ra__slot_word_gen(ck_pr_load_64(&s->word)) + 1;
+
+	return g ? g : 1;
+}
+
+#endif /* RA_ACTORS_SLOT_H */

@@ -1,0 +1,188 @@
+/*
+ * actors/spawn.c: creating actors.
+ *
+ * The spawner allocates and fills the actor, publishes it in the actor
+ * table (so the reference works at once), then hands it to its home
+ * shard: directly when that is the spawner's own shard, else with a SPAWN
+ * envelope in the same outbox as the spawner's later messages to it, so
+ * those can never overtake it. Messages from third parties that arrive
+ * before the SPAWN wait in the mailbox (status STARTING).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actors/actor.h"
+#include "core/msgring.h"
+#include "core/runtime.h"
+#include "mailbox/pool.h"
+
+static int pick_home(ra_runtime_t *rt, ra_shard_t *sh,
+		     const ra_spawn_opts_t *opts, unsigned *home)
+{
+	enum ra_placement p = opts ? opts->placement : RA_PLACE_LOCAL;
+
+	switch (p) {
+	case RA_PLACE_LOCAL:
+		if (sh) {
+			*home = sh->id;
+			return 0;
+		}
+		/* Outside a shard, local means anywhere. */
+		__attribute__((fallthrough));
+	case RA_PLACE_ROUND_ROBIN:
+		*home = ck_pr_faa_32(&rt->rr_next, 1) % rt->nshards;
+		return 0;
+	case RA_PLACE_SHARD:
+		if (opts->shard >= rt->nshards)
+			return -EINVAL;
+		*home = opts->shard;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Actor struct and state in one allocation; state 16-byte aligned. */
+#define ACTOR_HEAD_SIZE ((sizeof(ra_actor_t) + 15) & ~(size_t)15)
+
+static ra_actor_t *actor_alloc(ra_runtime_t *rt, const ra_actor_def_t *def,
+			       void *arg, unsigned home)
+{
+	ra_actor_t *a = aligned_alloc(16, ACTOR_HEAD_SIZE +
+				      ((def->state_size + 15) & ~(size_t)15));
+
+	if (!a)
+		return NULL;
+	memset(a, 0, ACTOR_HEAD_SIZE + def->state_size);
+	ra__mailbox_init(&a->mbox);
+	a->shard = rt->shards[home];
+	a->def = def;
+	a->state = (char *)a + ACTOR_HEAD_SIZE;
+	a->init_arg = arg;
+	a->status = RA_ACTOR_STARTING;
+	return a;
+}
+
+/* Give the new actor a slot and publish it; returns the slot. */
+static int publish(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
+		   unsigned home, ra_slot_t **slot_out)
+{
+	uint32_t idx;
+	ra_slot_t *s;
+	int ret = ra__slot_alloc(rt->slots, sh ? &sh->slots : NULL, &idx);
+
+	if (ret < 0)
+		return ret;
+	s = ra__slot_get(rt->slots, idx);
+	a->ref.slot = idx;
+	a->ref.gen = ra__slot_next_gen(s);
+	ra__slot_publish(s, a, a->ref.gen, home);
+	*slot_out = s;
+	return 0;
+}
+
+/* Undo publish(): nobody can have delivered to it (not attached yet). */
+static void unpublish(ra_runtime_t *rt, ra_shard_t *sh, ra_slot_t *s,
+		      ra_actor_t *a)
+{
+	ra__slot_kill(s);
+	if (sh)
+		(void)ra__slot_free(&sh->slots, a->ref.slot);
+	ra__actor_discard(a);
+	ra__runtime_actor_gone(rt);
+}
+
+/* The SPAWN envelope that carries a new actor to a remote home. */
+static ra_envelope_t *spawn_envelope(ra_shard_t *sh, ra_ref_t to)
+{
+	ra_envelope_t *e = sh ? ra__pool_get(&sh->pool)
+			      : ra__envelope_heap_alloc();
+
+	if (e) {
+		e->to = to;
+		e->from = RA_REF_NULL;
+		e->kind = RA_ENV_SPAWN;
+		e->len = 0;
+		e->data = NULL;
+		e->sent_ns = 0;
+	}
+	return e;
+}
+
+/* Hand a published actor to its home shard. */
+static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
+		     unsigned home, ra_slot_t *s)
+{
+	ra_envelope_t *e;
+	int ret;
+
+	if (sh && home == sh->id) {
+		ra__actor_attach(sh, a);
+		return 0;
+	}
+	e = spawn_envelope(sh, a->ref);
+	if (!e) {
+		unpublish(rt, sh, s, a);
+		return -ENOMEM;
+	}
+	if (sh) {
+		ra__msgring_post(sh, home, e);
+		return 0;
+	}
+	ret = ra__runtime_inject(rt, home, e);
+	if (ret < 0) {
+		free(e);
+		unpublish(rt, sh, s, a);
+	}
+	return ret;
+}
+
+static int spawn(ra_runtime_t *rt, ra_shard_t *sh, const ra_actor_def_t *def,
+		 void *arg, const ra_spawn_opts_t *opts, ra_ref_t *out)
+{
+	ra_actor_t *a;
+	ra_slot_t *s;
+	ra_ref_t ref;
+	unsigned home;
+	int ret;
+
+	if (!def || !def->behavior)
+		return -EINVAL;
+	ret = pick_home(rt, sh, opts, &home);
+	if (ret < 0)
+		return ret;
+	ret = ra__runtime_actor_new(rt);
+	if (ret < 0)
+		return ret;
+	a = actor_alloc(rt, def, arg, home);
+	if (!a || publish(rt, sh, a, home, &s) < 0) {
+		free(a);
+		ra__runtime_actor_gone(rt);
+		return -ENOMEM;
+	}
+	/* Once handed over, `a` may run and even be freed on its home. */
+	ref = a->ref;
+	ret = hand_over(rt, sh, a, home, s);
+	if (out)
+		*out = ret < 0 ? RA_REF_NULL : ref;
+	return ret;
+}
+
+RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
+		    const ra_spawn_opts_t *opts, ra_ref_t *out)
+{
+	if (!self)
+		return -EINVAL;
+	return spawn(self->shard->rt, self->shard, def, arg, opts, out);
+}
+
+RA_API int ra_runtime_spawn(ra_runtime_t *rt, const ra_actor_def_t *def,
+			    void *arg, const ra_spawn_opts_t *opts,
+			    ra_ref_t *out)
+{
+	if (!rt)
+		return -EINVAL;
+	if (ra__tls_shard)
+		return -EDEADLK;
+	return spawn(rt, NULL, def, arg, opts, out);
+}

@@ -1,0 +1,515 @@
+/*
+ * ping_pong: round trips between two actors on two shards, against the
+ * raw msg_ring floor measured in the same run.
+ *
+ * A pinger on shard 0 and a ponger on shard 1. For each batch main sends
+ * the pinger a START; the pinger then does `ops` round trips (PING to the
+ * ponger, which answers ACK), timing each one and the whole batch with
+ * ra_now_ns() from its first send to its last ACK, and signals main on an
+ * eventfd. Main blocks in read(2) meanwhile, so it takes no CPU from the
+ * shards and the signal is outside the timed region.
+ *
+ * Then the idle cost: a 2-shard runtime with the default config, one
+ * exchange, a wait past the poll window, and the process CPU over a second
+ * of main sleeping, as a percentage of one CPU.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define PP_SHARDS 2
+#define PP_DEFAULT_RTS 256
+
+enum pp_type {
+	PP_START = 1,		/* main -> pinger: struct pp_start */
+	PP_PING,		/* pinger -> ponger: uint32_t sequence */
+	PP_ACK,			/* ponger -> pinger: the same sequence */
+};
+
+struct pp_start {
+	uint32_t rts;		/* round trips in this batch */
+	uint32_t record;	/* record each round trip in the histogram */
+};
+
+/*
+ * What main and the pinger share. The pinger writes batch_ns, err and the
+ * histogram, then signals `efd`; main reads after read(2) on `efd`
+ * returns. batch_ns is stored with release and loaded with acquire so that
+ * the order is also explicit to the compiler and to TSAN.
+ */
+struct pp_shared {
+	int efd;		/* eventfd main waits on */
+	ra_ref_t ponger;	/* the pinger's peer */
+	ra_hdr_t *per_rt;	/* round trip ns, written by the pinger */
+	_Atomic uint64_t batch_ns; /* last batch's wall time */
+	int err;		/* first error seen by the pinger */
+	uint64_t bad_acks;	/* ACKs out of sequence */
+};
+
+struct pinger {
+	struct pp_shared *sh;
+	uint32_t left;		/* round trips still to do in this batch */
+	uint32_t seq;		/* sequence of the PING in flight */
+	bool record;
+	uint64_t t0;		/* first send of the batch */
+	uint64_t ts;		/* send of the PING in flight */
+};
+
+static void pp_signal(struct pp_shared *sh, uint64_t batch_ns)
+{
+	uint64_t one = 1;
+
+	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
+	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
+	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+static int pinger_init(ra_ctx_t *self, void *state, void *arg)
+{
+	struct pinger *p = state;
+
+	p->sh = arg;
+	return 0;
+}
+
+static int pinger_fail(struct pinger *p, int err)
+{
+	if (!p->sh->err)
+		p->sh->err = err;
+	pp_signal(p->sh, 0);
+	return 0;
+}
+
+static int pinger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
+{
+	struct pinger *p = state;
+	struct pp_start st;
+	uint32_t seq;
+	uint64_t now;
+	int ret;
+
+	switch (msg->type) {
+	case PP_START:
+		if (msg->len != sizeof(st))
+			return pinger_fail(p, -EPROTO);
+		memcpy(&st, msg->data, sizeof(st));
+		p->left = st.rts;
+		p->record = st.record;
+		p->seq = 0;
+		p->t0 = p->ts = ra_now_ns();
+		ret = ra_send(self, p->sh->ponger, PP_PING, &p->seq,
+			      sizeof(p->seq));
+		if (ret)
+			return pinger_fail(p, ret);
+		return 0;
+	case PP_ACK:
+		now = ra_now_ns();
+		if (msg->len != sizeof(seq))
+			return pinger_fail(p, -EPROTO);
+		memcpy(&seq, msg->data, sizeof(seq));
+		if (seq != p->seq)
+			p->sh->bad_acks++;
+		if (p->record)
+			ra_hdr_record(p->sh->per_rt, (int64_t)(now - p->ts));
+		if (--p->left == 0) {
+			pp_signal(p->sh, now - p->t0);
+			return 0;
+		}
+		p->seq++;
+		p->ts = now;
+		ret = ra_send(self, p->sh->ponger, PP_PING, &p->seq,
+			      sizeof(p->seq));
+		if (ret)
+			return pinger_fail(p, ret);
+		return 0;
+	default:
+		return pinger_fail(p, -EPROTO);
+	}
+}
+
+static int ponger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
+{
+	if (msg->type != PP_PING)
+		return -EPROTO;
+	return ra_send(self, msg->from, PP_ACK, msg->data, msg->len);
+}
+
+static const ra_actor_def_t pinger_def = {
+	.name = "pinger",
+	.state_size = sizeof(struct pinger),
+	.init = pinger_init,
+	.behavior = pinger_behavior,
+};
+
+static const ra_actor_def_t ponger_def = {
+	.name = "ponger",
+	.state_size = 0,
+	.behavior = ponger_behavior,
+};
+
+/* A runtime with the pair spawned and the shared block wired. */
+struct pp_pair {
+	ra_runtime_t *rt;
+	ra_ref_t pinger;
+	struct pp_shared sh;
+	ra_stats_t st0;		/* counters before the timed batches */
+	bool have_st0;
+};
+
+static int pp_setup(struct pp_pair *pp, const ra_config_t *cfg,
+		    ra_hdr_t *per_rt)
+{
+	ra_spawn_opts_t on0 = { .placement = RA_PLACE_SHARD, .shard = 0 };
+	ra_spawn_opts_t on1 = { .placement = RA_PLACE_SHARD, .shard = 1 };
+	int ret;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->sh.per_rt = per_rt;
+	pp->sh.efd = eventfd(0, EFD_CLOEXEC);
+	if (pp->sh.efd < 0)
+		return -errno;
+	ret = ra_runtime_create(cfg, &pp->rt);
+	if (ret) {
+		fprintf(stderr, "ping_pong: ra_runtime_create: %s: %s\n",
+			ra_strerror(ret), ra_last_error());
+		close(pp->sh.efd);
+		return ret;
+	}
+	ret = ra_runtime_spawn(pp->rt, &ponger_def, NULL, &on1,
+			       &pp->sh.ponger);
+	if (!ret)
+		ret = ra_runtime_spawn(pp->rt, &pinger_def, &pp->sh, &on0,
+				       &pp->pinger);
+	if (ret) {
+		fprintf(stderr, "ping_pong: ra_runtime_spawn: %s\n",
+			ra_strerror(ret));
+		ra_runtime_destroy(pp->rt);
+		close(pp->sh.efd);
+		return ret;
+	}
+	return 0;
+}
+
+static void pp_teardown(struct pp_pair *pp)
+{
+	int ret;
+
+	if (pp->have_st0)
+		ra_stats_fini(&pp->st0);
+	ret = ra_runtime_destroy(pp->rt);
+	if (ret)
+		fprintf(stderr, "ping_pong: ra_runtime_destroy: %s\n",
+			ra_strerror(ret));
+	close(pp->sh.efd);
+}
+
+/* One batch: START to the pinger, then sleep until it signals. */
+static int pp_batch_rts(struct pp_pair *pp, uint32_t rts, bool record,
+			double *batch_ns)
+{
+	struct pp_start st = { .rts = rts, .record = record };
+	uint64_t v;
+	ssize_t n;
+	int ret;
+
+	ret = ra_runtime_send(pp->rt, pp->pinger, PP_START, &st, sizeof(st));
+	if (ret)
+		return ret;
+	do
+		n = read(pp->sh.efd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(v))
+		return n < 0 ? -errno : -EIO;
+	*batch_ns = (double)atomic_load_explicit(&pp->sh.batch_ns,
+						 memory_order_acquire);
+	return pp->sh.err;
+}
+
+struct pp_run {
+	struct pp_pair *pp;
+	uint32_t rts;
+	int warmup;
+};
+
+static int pp_batch(void *arg, int index, bool timed, double *batch_ns)
+{
+	struct pp_run *r = arg;
+
+	/* Counters from here on cover the timed batches only. */
+	if (index == r->warmup && !r->pp->have_st0)
+		r->pp->have_st0 = !ra_stats_snapshot(r->pp->rt, &r->pp->st0);
+	return pp_batch_rts(r->pp, r->rts, timed, batch_ns);
+}
+
+/* The runtime's own counters over the timed batches, kept for printing. */
+struct pp_counters {
+	bool valid;
+	ra_stats_t s1;		/* snapshot after the timed batches */
+	double remote_per_rt;	/* cross-shard sends per round trip */
+	double sqes_per_rt;	/* msg_ring SQEs per round trip */
+	double sleeps_per_batch; /* shard sleeps per batch */
+	uint64_t retries;	/* msg_ring batches re-sent */
+	uint64_t dead;		/* dead letters */
+};
+
+static void take_counters(struct pp_pair *pp, int batches, int rts,
+			  struct pp_counters *c)
+{
+	const ra_stats_t *s0 = &pp->st0;
+	double rt_total = (double)batches * rts;
+
+	if (!pp->have_st0 || batches <= 0 ||
+	    ra_stats_snapshot(pp->rt, &c->s1))
+		return;
+	c->valid = true;
+	c->remote_per_rt = (double)(c->s1.msgs_remote - s0->msgs_remote) /
+			   rt_total;
+	c->sqes_per_rt = (double)(c->s1.msgring_batches -
+				  s0->msgring_batches) / rt_total;
+	c->sleeps_per_batch = (double)(c->s1.sleeps - s0->sleeps) / batches;
+	c->retries = c->s1.msgring_retries - s0->msgring_retries;
+	c->dead = c->s1.dead_letters - s0->dead_letters;
+}
+
+static void print_counters(struct pp_counters *c)
+{
+	if (!c->valid)
+		return;
+	printf("runtime over the timed batches: remote msgs/rt %.2f, "
+	       "msg_ring SQEs/rt %.2f, retries %" PRIu64 ", sleeps/batch "
+	       "%.2f, dead letters %" PRIu64 "\n", c->remote_per_rt,
+	       c->sqes_per_rt, c->retries, c->sleeps_per_batch, c->dead);
+	bench_hdr_summary(stdout, "runtime mailbox wait",
+			  c->s1.mailbox_wait_ns);
+	bench_hdr_summary(stdout, "runtime behavior run", c->s1.run_ns);
+	ra_stats_fini(&c->s1);
+	c->valid = false;
+}
+
+/* The ringactor half: returns 0 or -errno; fills `res` and `per_rt`. */
+static int run_ringactor(const struct bench_opts *o, ra_hdr_t *per_rt,
+			 struct bench_result *res, double *cpu_wall,
+			 struct pp_counters *ctr)
+{
+	struct pp_pair pp;
+	struct bench_series s;
+	struct pp_run r;
+	ra_config_t cfg;
+	int ret;
+
+	bench_opts_config(o, &cfg);
+	ret = bench_series_init(&s, o->batches);
+	if (ret)
+		return ret;
+	ret = pp_setup(&pp, &cfg, per_rt);
+	if (ret) {
+		bench_series_fini(&s);
+		return ret;
+	}
+	r.pp = &pp;
+	r.rts = (uint32_t)o->ops;
+	r.warmup = o->warmup;
+	ret = bench_run_batches(o, pp_batch, &r, &s);
+	if (ret)
+		fprintf(stderr, "ping_pong: batch %d: %s\n", s.n,
+			ra_strerror(ret));
+	else if (pp.sh.bad_acks)
+		fprintf(stderr, "ping_pong: %" PRIu64 " ACKs out of order\n",
+			pp.sh.bad_acks);
+	if (!ret)
+		take_counters(&pp, s.n, o->ops, ctr);
+	pp_teardown(&pp);
+	if (!ret) {
+		ret = bench_result_fill(res, &s, per_rt);
+		*cpu_wall = bench_cpu_total_s(&s.cpu) * 1e9 / s.wall_ns;
+		bench_result_add(res, "cpu_wall_ratio", *cpu_wall);
+	}
+	bench_series_fini(&s);
+	if (!ret && pp.sh.bad_acks)
+		ret = -EPROTO;
+	return ret;
+}
+
+/* The floor half. */
+static int run_floor(const struct bench_opts *o, ra_hdr_t *per_rt,
+		     struct bench_result *res, char *desc, size_t desc_len)
+{
+	struct floor_msgring f;
+	struct bench_series s;
+	uint64_t w0;
+	int ret;
+
+	memset(&f, 0, sizeof(f));
+	f.warmup = o->warmup;
+	f.batches = o->batches;
+	f.rts = o->ops;
+	f.pin = o->pin;
+	bench_pick_cpus(2, f.cpu);
+	ret = bench_series_init(&s, o->batches);
+	if (ret)
+		return ret;
+	w0 = bench_now_ns();
+	ret = floor_msgring_run(&f, s.batch_ns, per_rt, &s.cpu);
+	if (ret) {
+		fprintf(stderr, "ping_pong: floor: %s\n", strerror(-ret));
+		bench_series_fini(&s);
+		return ret;
+	}
+	s.n = o->batches;
+	s.wall_ns = (double)(bench_now_ns() - w0);
+	ret = bench_result_fill(res, &s, per_rt);
+	bench_series_fini(&s);
+	snprintf(desc, desc_len, "floor: msg_ring, CQ peek, %s, %s, %s",
+		 f.pinned ? (f.cpu[0] == 0 && f.cpu[1] == 1 ? "CPUs 0,1" :
+			     "pinned") : "unpinned",
+		 f.single_issuer ? "SINGLE_ISSUER" : "plain ring",
+		 f.skip_cqe ? "own CQE skipped" : "own CQE reaped");
+	if (f.shared_cpu)
+		snprintf(desc + strlen(desc), desc_len - strlen(desc),
+			 ", ONE CPU: pollers yield");
+	return ret;
+}
+
+/*
+ * The idle cost: a default 2-shard runtime, one exchange, a wait past the
+ * poll window, then the process CPU over `o->idle_window_s` of wall time.
+ */
+static int run_idle(const struct bench_opts *o, double *pct,
+		    double *sleeps)
+{
+	struct pp_pair pp;
+	ra_stats_t s0, s1;
+	ra_config_t cfg;
+	double ns;
+	int ret, have = 0;
+
+	ra_config_init(&cfg);
+	cfg.shards = PP_SHARDS;
+	ret = pp_setup(&pp, &cfg, NULL);
+	if (ret)
+		return ret;
+	ret = pp_batch_rts(&pp, 1, false, &ns);
+	if (!ret) {
+		bench_sleep_ns(BENCH_IDLE_SETTLE_NS);
+		have = !ra_stats_snapshot(pp.rt, &s0);
+		*pct = bench_idle_cpu_pct(o->idle_window_s, NULL);
+		*sleeps = -1;
+		if (have && !ra_stats_snapshot(pp.rt, &s1)) {
+			*sleeps = (double)(s1.sleeps - s0.sleeps);
+			ra_stats_fini(&s1);
+		}
+		if (have)
+			ra_stats_fini(&s0);
+	}
+	pp_teardown(&pp);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_result ra, fl;
+	struct bench_machine m;
+	struct bench_opts o;
+	ra_hdr_t *ra_rt = NULL, *fl_rt = NULL;
+	char fdesc[160] = "floor: not run";
+	double idle_pct = -1, idle_sleeps = -1, cpu_wall = 0;
+	struct pp_counters ctr = { .valid = false };
+	int ret;
+
+	bench_opts_init(&o, "ping_pong", PP_DEFAULT_RTS, PP_SHARDS);
+	ret = bench_opts_parse(&o, argc, argv);
+	if (ret)
+		return ret < 0 ? 2 : 0;
+	o.shards = PP_SHARDS;	/* two actors on two shards, always */
+	bench_machine_get(&m);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (bench_hdr_create(&ra_rt) || bench_hdr_create(&fl_rt)) {
+		fprintf(stderr, "ping_pong: out of memory\n");
+		return 1;
+	}
+	bench_result_init(&fl, "floor_msgring", &o);
+	bench_result_init(&ra, "ping_pong", &o);
+
+	/* The floor first, while no runtime exists to share the CPUs. */
+	if (o.floor) {
+		ret = run_floor(&o, fl_rt, &fl, fdesc, sizeof(fdesc));
+		if (ret == -ENOSYS || ret == -EPERM) {
+			printf("# SKIP: io_uring unavailable (%s)\n",
+			       strerror(-ret));
+			return 77;
+		}
+		if (ret)
+			return 1;
+	}
+	bench_print_header(stdout, &o, &m, fdesc);
+
+	ret = run_ringactor(&o, ra_rt, &ra, &cpu_wall, &ctr);
+	if (ret == -ENOSYS || ret == -EPERM) {
+		printf("# SKIP: io_uring unavailable (%s)\n",
+		       ra_strerror(ret));
+		return 77;
+	}
+	if (ret)
+		return 1;
+	if (o.floor)
+		bench_result_set_floor(&ra, &fl);
+
+	if (o.idle) {
+		ret = run_idle(&o, &idle_pct, &idle_sleeps);
+		if (ret)
+			return 1;
+		bench_result_add(&ra, "idle_cpu_pct", idle_pct);
+		bench_result_add(&ra, "idle_sleeps", idle_sleeps);
+	}
+
+	bench_print_row_header(stdout);
+	if (o.floor)
+		bench_print_row(stdout, &fl);
+	bench_print_row(stdout, &ra);
+	if (o.floor)
+		bench_hdr_summary(stdout, "floor round trip", fl_rt);
+	bench_hdr_summary(stdout, "ringactor round trip", ra_rt);
+	print_counters(&ctr);
+	printf("CPU/wall over the timed batches: ringactor %.2f CPUs\n",
+	       cpu_wall);
+	if (o.floor)
+		printf("ratio ringactor/floor: batch median %.2fx, round trip "
+		       "p50 %.2fx; target < %.1fx: %s%s\n", ra.ratio,
+		       ra.ratio_op_p50, BENCH_TARGET_RATIO,
+		       ra.ratio < BENCH_TARGET_RATIO ? "PASS" : "MISS",
+		       o.quick ? " (smoke run)" : "");
+	if (o.idle)
+		printf("idle 2-shard runtime (default config): %.2f%% of one "
+		       "CPU over %.1f s, %.0f shard sleeps; target < %.0f%%: "
+		       "%s\n", idle_pct, o.idle_window_s, idle_sleeps,
+		       BENCH_TARGET_IDLE_PCT,
+		       idle_pct < BENCH_TARGET_IDLE_PCT ? "PASS" : "MISS");
+
+	ret = 0;
+	if (o.json_path) {
+		if (o.floor)
+			ret = bench_json_append(o.json_path, &fl, &m);
+		if (!ret)
+			ret = bench_json_append(o.json_path, &ra, &m);
+		if (ret)
+			fprintf(stderr, "ping_pong: %s: %s\n", o.json_path,
+				strerror(-ret));
+	}
+	if (!ret && o.hgrm_path) {
+		ret = bench_write_hgrm(o.hgrm_path, ra_rt);
+		if (ret)
+			fprintf(stderr, "ping_pong: %s: %s\n", o.hgrm_path,
+				strerror(-ret));
+	}
+	ra_hdr_destroy(ra_rt);
+	ra_hdr_destroy(fl_rt);
+	return ret ? 1 : 0;
+}

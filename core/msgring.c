@@ -1,0 +1,203 @@
+/*
+ * core/msgring.c: cross-shard batches over IORING_OP_MSG_RING.
+ *
+ * The kernel copies our 64-bit `data` into the target ring's CQE
+ * user_data and `len` into its res (io_uring_prep_msg_ring(3)), so a batch
+ * of any size costs one SQE and one CQE. The envelopes themselves never
+ * move: the target walks the list in our memory. The sender's writes are
+ * visible to the target because the CQ tail is published with a release
+ * store in the kernel and read with an acquire in liburing.
+ */
+#include <errno.h>
+
+#include "actors/actor.h"
+#include "core/msgring.h"
+#include "core/ring.h"
+#include "core/runtime.h"
+#include "core/shard.h"
+#include "core/tsan.h"
+#include "mailbox/pool.h"
+
+static void outbox_append(ra_outbox_t *ob, ra_envelope_t *e)
+{
+	e->next = NULL;
+	if (ob->tail)
+		ob->tail->next = e;
+	else
+		ob->head = e;
+	ob->tail = e;
+	ob->count++;
+}
+
+/* Put a failed batch back in front of what was queued since. */
+static void outbox_prepend(ra_outbox_t *ob, ra_envelope_t *head)
+{
+	ra_envelope_t *tail = head;
+	uint32_t n = 1;
+
+	while (tail->next) {
+		tail = tail->next;
+		n++;
+	}
+	tail->next = ob->head;
+	ob->head = head;
+	if (!ob->tail)
+		ob->tail = tail;
+	ob->count += n;
+}
+
+static void mark_dirty(ra_shard_t *sh, unsigned dest)
+{
+	ra_outbox_t *ob = &sh->out_msgs[dest];
+
+	if (!ob->dirty) {
+		ob->dirty = true;
+		sh->dirty[sh->ndirty++] = (uint16_t)dest;
+	}
+}
+
+/*
+ * One msg_ring SQE carrying the whole outbox to `dest`. The target sees
+ * (target_kind, head); we see (sent_kind, head, dest) in our own CQE.
+ */
+static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
+			 enum ra_ud_kind target_kind,
+			 enum ra_ud_kind sent_kind)
+{
+	struct io_uring_sqe *sqe = ra__ring_get_sqe(&sh->ring);
+	ra_envelope_t *head = ob->head;
+
+	if (ra_unlikely(!sqe))
+		return false;	/* stays queued; the next flush retries */
+	io_uring_prep_msg_ring(sqe, sh->rt->shards[dest]->ring_fd, ob->count,
+			       ra__ud_make(target_kind, head, sh->id), 0);
+	io_uring_sqe_set_data64(sqe, ra__ud_make(sent_kind, head, dest));
+	ra__tsan_release(head);
+	ob->head = ob->tail = NULL;
+	ob->count = 0;
+	ob->inflight = true;
+	return true;
+}
+
+void ra__msgring_post(ra_shard_t *sh, unsigned dest, ra_envelope_t *e)
+{
+	ra_outbox_t *ob = &sh->out_msgs[dest];
+
+	outbox_append(ob, e);
+	mark_dirty(sh, dest);
+	if (ob->count >= RA_MSGRING_BATCH_MAX && !ob->inflight &&
+	    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
+		ra__stat_inc(&sh->stats.msgring_batches);
+}
+
+void ra__msgring_flush(ra_shard_t *sh)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		unsigned dest = sh->dirty[i];
+		ra_outbox_t *ob = &sh->out_msgs[dest];
+
+		if (ob->count && !ob->inflight &&
+		    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
+			ra__stat_inc(&sh->stats.msgring_batches);
+		if (ob->count)
+			sh->dirty[keep++] = (uint16_t)dest;
+		else
+			ob->dirty = false;
+	}
+	sh->ndirty = keep;
+}
+
+void ra__msgring_return(ra_shard_t *sh, ra_envelope_t *e)
+{
+	unsigned origin = e->origin;
+	ra_outbox_t *ob = &sh->out_returns[origin];
+
+	outbox_append(ob, e);
+	if (ob->count >= RA_RETURN_BATCH && !ob->inflight)
+		(void)submit_batch(sh, origin, ob, RA_UD_RETURNS,
+				   RA_UD_SENT_RETURNS);
+}
+
+void ra__msgring_flush_returns(ra_shard_t *sh)
+{
+	for (unsigned dest = 0; dest < sh->nshards; dest++) {
+		ra_outbox_t *ob = &sh->out_returns[dest];
+
+		if (ob->count && !ob->inflight)
+			(void)submit_batch(sh, dest, ob, RA_UD_RETURNS,
+					   RA_UD_SENT_RETURNS);
+	}
+}
+
+/* Errors that mean "try again later", not "this target is gone". */
+static bool transient(int res)
+{
+	return res == -EOVERFLOW || res == -EAGAIN || res == -ENOMEM ||
+	       res == -EBUSY || res == -EINTR;
+}
+
+/*
+ * A message batch no shard will ever take: every message is a dead
+ * letter. Its envelopes (ours) go back to our pool; payloads are freed.
+ */
+static void drop_batch(ra_shard_t *sh, ra_envelope_t *head)
+{
+	while (head) {
+		ra_envelope_t *next = head->next;
+
+		if (head->kind == RA_ENV_USER)
+			ra__stat_inc(&sh->stats.dead_letters);
+		ra__envelope_release(sh, head);
+		head = next;
+	}
+}
+
+void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
+{
+	bool msgs = ra__ud_kind(ud) == RA_UD_SENT_MSGS;
+	unsigned dest = ra__ud_shard(ud);
+	ra_outbox_t *ob = msgs ? &sh->out_msgs[dest] : &sh->out_returns[dest];
+	ra_envelope_t *head = ra__ud_ptr(ud);
+
+	ob->inflight = false;
+	if (ra_likely(res >= 0))
+		return;		/* the batch is the target's now */
+	if (!transient(res)) {
+		/*
+		 * Return batches are left alone: their envelopes are slab
+		 * memory of their origin, freed when the runtime is.
+		 */
+		if (msgs)
+			drop_batch(sh, head);
+		return;
+	}
+	/* The target never saw it: still ours, retried first, in order. */
+	ra__stat_inc(&sh->stats.msgring_retries);
+	outbox_prepend(ob, head);
+	if (msgs)
+		mark_dirty(sh, dest);
+}
+
+void ra__msgring_receive(ra_shard_t *sh, ra_envelope_t *head)
+{
+	/* Pairs with the release in submit_batch() on the sending shard. */
+	ra__tsan_acquire(head);
+	while (head) {
+		ra_envelope_t *next = head->next;
+
+		ra__deliver(sh, head);
+		head = next;
+	}
+}
+
+bool ra__msgring_quiet(const ra_shard_t *sh)
+{
+	if (sh->ndirty)
+		return false;
+	for (unsigned i = 0; i < sh->nshards; i++)
+		if (sh->out_msgs[i].inflight || sh->out_returns[i].inflight)
+			return false;
+	return true;
+}

@@ -1,0 +1,61 @@
+/*
+ * core/msgring.h: the cross-shard transport, IORING_OP_MSG_RING CQE
+ * injection with per-destination batching (DESIGN.md, "Data flow").
+ *
+ * A message to another shard is appended to the sender's outbox for that
+ * shard. At the end of the turn each non-empty outbox becomes one
+ * msg_ring SQE whose target CQE carries the batch head in user_data; all
+ * go out in the same io_uring_enter. Envelopes freed away from their
+ * origin travel home the same way, in return batches.
+ *
+ * Ordering and retry: at most one message batch per (sender, target) is in
+ * the kernel at a time (ra_outbox_t.inflight, cleared by the sender's own
+ * CQE). A failed msg_ring (-EOVERFLOW when the target CQ cannot take it,
+ * -EAGAIN, -ENOMEM) puts the batch back at the front of the outbox, ahead
+ * of anything queued since, so it is retried in order and never lost.
+ */
+#ifndef RA_CORE_MSGRING_H
+#define RA_CORE_MSGRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mailbox/envelope.h"
+
+struct ra_shard;
+
+typedef struct ra_outbox {
+	ra_envelope_t *head;	/* oldest queued envelope */
+	ra_envelope_t *tail;	/* newest */
+	uint32_t count;		/* queued envelopes */
+	bool inflight;		/* a batch to this shard awaits our CQE */
+	bool dirty;		/* listed in the shard's dirty list */
+} ra_outbox_t;
+
+/* Envelopes per msg_ring before a batch goes out without waiting. */
+#define RA_MSGRING_BATCH_MAX	256
+/* Envelopes freed away from home that travel back together. */
+#define RA_RETURN_BATCH		64
+
+/* Queue `e` for shard `dest` (!= sh). */
+void ra__msgring_post(struct ra_shard *sh, unsigned dest, ra_envelope_t *e);
+
+/* Queue an envelope of another shard's pool to go home. */
+void ra__msgring_return(struct ra_shard *sh, ra_envelope_t *e);
+
+/* End of turn: one msg_ring SQE per non-empty, not in-flight outbox. */
+void ra__msgring_flush(struct ra_shard *sh);
+
+/* Before sleeping: send every pending return batch, however small. */
+void ra__msgring_flush_returns(struct ra_shard *sh);
+
+/* Our own msg_ring CQE (RA_UD_SENT_MSGS / RA_UD_SENT_RETURNS). */
+void ra__msgring_sent(struct ra_shard *sh, uint64_t ud, int res);
+
+/* An incoming batch: deliver each envelope in order. */
+void ra__msgring_receive(struct ra_shard *sh, ra_envelope_t *head);
+
+/* Nothing queued for and nothing in flight to any shard. */
+bool ra__msgring_quiet(const struct ra_shard *sh);
+
+#endif /* RA_CORE_MSGRING_H */

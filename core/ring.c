@@ -1,0 +1,130 @@
+/*
+ * core/ring.c: io_uring set-up with diagnosis, SQE acquisition.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/ring.h"
+#include "core/util.h"
+
+/* kernel.io_uring_disabled (Linux 6.6+): 0 on, 1 group-restricted, 2 off */
+static int read_io_uring_disabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static RA_COLD void explain_setup_failure(int err)
+{
+	int disabled = read_io_uring_disabled();
+
+	switch (err) {
+	case -EPERM:
+		if (disabled == 2)
+			ra__set_error("io_uring_setup: EPERM: io_uring is "
+				"disabled by sysctl kernel.io_uring_disabled=2; "
+				"set it to 0 to use ringactor");
+		else if (disabled == 1)
+			ra__set_error("io_uring_setup: EPERM: "
+				"kernel.io_uring_disabled=1 restricts io_uring "
+				"to the group in kernel.io_uring_group; add "
+				"this user to it or set the sysctl to 0");
+		else
+			ra__set_error("io_uring_setup: EPERM: refused, most "
+				"likely by a seccomp filter (container "
+				"runtimes' default profiles block io_uring); "
+				"allow io_uring_setup/enter/register");
+		break;
+	case -ENOSYS:
+		ra__set_error("io_uring_setup: ENOSYS: this kernel has no "
+			"io_uring (CONFIG_IO_URING) or a seccomp filter "
+			"hides it");
+		break;
+	case -ENOMEM:
+		ra__set_error("io_uring_setup: ENOMEM: out of memory, or "
+			"RLIMIT_MEMLOCK too low on kernels before 5.12 "
+			"(check `ulimit -l`; lower ring_entries)");
+		break;
+	default:
+		ra__set_error("io_uring_setup: %s", strerror(-err));
+		break;
+	}
+}
+
+RA_COLD int ra__ring_setup(struct io_uring *ring, unsigned entries,
+			   bool single_issuer)
+{
+	struct io_uring_params p;
+	/*
+	 * Flags in the order we give them up when an older kernel says
+	 * EINVAL: SINGLE_ISSUER (6.0) lets the kernel skip submit locking;
+	 * SUBMIT_ALL (5.18) keeps one bad SQE from stalling the rest.
+	 */
+	unsigned flag_sets[] = {
+		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+			IORING_SETUP_SUBMIT_ALL |
+			(single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0),
+		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+			IORING_SETUP_SUBMIT_ALL,
+		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+	};
+	int ret = -EINVAL;
+
+	for (unsigned i = 0; i < RA_ARRAY_SIZE(flag_sets); i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = flag_sets[i];
+		/* Room for msg_ring bursts from every peer plus I/O. */
+		p.cq_entries = entries * 8;
+		ret = io_uring_queue_init_params(entries, ring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	if (ret < 0) {
+		explain_setup_failure(ret);
+		return ret;
+	}
+	/* Saves an fdget per io_uring_enter; harmless if refused. */
+	(void)io_uring_register_ring_fd(ring);
+	return 0;
+}
+
+RA_COLD int ra__ring_probe_msg_ring(struct io_uring *ring)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	int ret = 0;
+
+	if (!probe) {
+		ra__set_error("io_uring: cannot probe supported opcodes");
+		return -ENOMEM;
+	}
+	if (!io_uring_opcode_supported(probe, IORING_OP_MSG_RING)) {
+		ra__set_error("io_uring: IORING_OP_MSG_RING is not supported; "
+			      "ringactor needs Linux 5.18 or later");
+		ret = -ENOSYS;
+	}
+	io_uring_free_probe(probe);
+	return ret;
+}
+
+struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (ra_unlikely(!sqe)) {
+		/* SQ full: hand what is queued to the kernel, then retry. */
+		if (io_uring_submit(ring) < 0)
+			return NULL;
+		sqe = io_uring_get_sqe(ring);
+	}
+	return sqe;
+}

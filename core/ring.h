@@ -1,0 +1,72 @@
+/*
+ * core/ring.h: io_uring set-up for shards and the user_data encoding that
+ * tells the shard loop what each CQE is.
+ *
+ * user_data = [63..48 shard id][47..3 pointer][2..0 kind]. Every pointer we
+ * put there is at least 8-byte aligned and below 2^48 (x86-64 user space),
+ * so the shard id rides in the top bits: the sender of a msg_ring needs it
+ * back when its own CQE reports a failure, and by then the batch may no
+ * longer be its to read.
+ */
+#ifndef RA_CORE_RING_H
+#define RA_CORE_RING_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum ra_ud_kind {
+	RA_UD_IO = 0,		/* ptr: struct ra_io_req, an I/O completion */
+	RA_UD_MSGS,		/* ptr: an incoming batch of envelopes */
+	RA_UD_RETURNS,		/* ptr: a batch of our envelopes coming home */
+	RA_UD_SENT_MSGS,	/* our msg_ring of a message batch completed */
+	RA_UD_SENT_RETURNS,	/* our msg_ring of a return batch completed */
+	RA_UD_WAKE,		/* a poke: look at the runtime's state */
+	RA_UD_IGNORE,		/* cancellations: nothing to do */
+};
+
+#define RA_UD_KIND_MASK	0x7ull
+#define RA_UD_PTR_MASK	0x0000fffffffffff8ull
+#define RA_UD_SHARD_SHIFT 48
+
+static inline uint64_t ra__ud_make(enum ra_ud_kind kind, const void *ptr,
+				   unsigned shard)
+{
+	return ((uint64_t)shard << RA_UD_SHARD_SHIFT) |
+	       ((uint64_t)(uintptr_t)ptr & RA_UD_PTR_MASK) | (uint64_t)kind;
+}
+
+static inline enum ra_ud_kind ra__ud_kind(uint64_t ud)
+{
+	return (enum ra_ud_kind)(ud & RA_UD_KIND_MASK);
+}
+
+static inline void *ra__ud_ptr(uint64_t ud)
+{
+	return (void *)(uintptr_t)(ud & RA_UD_PTR_MASK);
+}
+
+static inline unsigned ra__ud_shard(uint64_t ud)
+{
+	return (unsigned)(ud >> RA_UD_SHARD_SHIFT);
+}
+
+/*
+ * Set up a shard's ring in the thread that will use it. `single_issuer`
+ * asks for IORING_SETUP_SINGLE_ISSUER (falls back without it on kernels
+ * that refuse it). Returns 0 or -errno; on failure ra_last_error() says
+ * which limit refused io_uring and what to check.
+ */
+int ra__ring_setup(struct io_uring *ring, unsigned entries,
+		   bool single_issuer);
+
+/* Does this kernel support IORING_OP_MSG_RING? 0, -ENOSYS, or -errno. */
+int ra__ring_probe_msg_ring(struct io_uring *ring);
+
+/*
+ * A free SQE, submitting what is queued to make room if the SQ is full.
+ * NULL only if the kernel refuses the submission.
+ */
+struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring);
+
+#endif /* RA_CORE_RING_H */

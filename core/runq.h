@@ -1,0 +1,53 @@
+/*
+ * core/runq.h: a shard's run queue, a FIFO of actors with work.
+ *
+ * Owned by the shard thread, no atomics. Intrusive: the actor embeds a
+ * ra_runq_node_t (actors/actor.h), so core needs no actor internals. A
+ * node is on the queue at most once; the actor tracks that.
+ */
+#ifndef RA_CORE_RUNQ_H
+#define RA_CORE_RUNQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ra_runq_node {
+	struct ra_runq_node *next;
+} ra_runq_node_t;
+
+typedef struct ra_runq {
+	ra_runq_node_t *head;
+	ra_runq_node_t *tail;
+	unsigned len;		/* published as part of the shard's load */
+} ra_runq_t;
+
+static inline bool ra__runq_empty(const ra_runq_t *q)
+{
+	return q->head == NULL;
+}
+
+static inline void ra__runq_push(ra_runq_t *q, ra_runq_node_t *n)
+{
+	n->next = NULL;
+	if (q->head)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	q->len++;
+}
+
+static inline ra_runq_node_t *ra__runq_pop(ra_runq_t *q)
+{
+	ra_runq_node_t *n = q->head;
+
+	if (n) {
+		q->head = n->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->len--;
+	}
+	return n;
+}
+
+#endif /* RA_CORE_RUNQ_H */

@@ -1,0 +1,347 @@
+/*
+ * core/runtime.c: creating and destroying a runtime, the injection ring
+ * for non-shard threads, and the live-actor count.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actors/slot.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/ring.h"
+#include "core/runtime.h"
+#include "core/shard.h"
+#include "core/tsan.h"
+#include "mailbox/pool.h"
+
+#define RA_MAX_SHARDS		1024u
+#define RA_MAX_RING_ENTRIES	32768u
+#define INJECT_RETRIES		1000
+
+RA_API void ra_config_init(ra_config_t *cfg)
+{
+	if (!cfg)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ring_entries = RA_DEFAULT_RING_ENTRIES;
+	cfg->actor_budget = RA_DEFAULT_ACTOR_BUDGET;
+	cfg->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
+}
+
+RA_API uint64_t ra_now_ns(void)
+{
+	return ra__now_ns();
+}
+
+RA_API unsigned ra_runtime_shards(const ra_runtime_t *rt)
+{
+	return rt ? rt->nshards : 0;
+}
+
+static int check_config(const ra_config_t *cfg)
+{
+	unsigned e = cfg->ring_entries;
+
+	if (cfg->shards > RA_MAX_SHARDS) {
+		ra__set_error("ra_runtime_create: shards %u > %u", cfg->shards,
+			      RA_MAX_SHARDS);
+		return -EINVAL;
+	}
+	if (e == 0 || (e & (e - 1)) || e > RA_MAX_RING_ENTRIES) {
+		ra__set_error("ra_runtime_create: ring_entries %u is not a "
+			      "power of two in 1..%u", e, RA_MAX_RING_ENTRIES);
+		return -EINVAL;
+	}
+	if (cfg->actor_budget == 0) {
+		ra__set_error("ra_runtime_create: actor_budget must be > 0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- live-actor count ---- */
+
+int ra__runtime_actor_new(ra_runtime_t *rt)
+{
+	/*
+	 * Count first, then look at the flag; destroy stores the flag, then
+	 * shards read the count. The locked add and destroy's store-load
+	 * fence order both sides, so either we see the flag and back out,
+	 * or the shards see our count and wait for the actor.
+	 */
+	ck_pr_inc_64(&rt->live);
+	if (ck_pr_load_32(&rt->shutting_down)) {
+		ra__runtime_actor_gone(rt);
+		return -ESHUTDOWN;
+	}
+	return 0;
+}
+
+void ra__runtime_actor_gone(ra_runtime_t *rt)
+{
+	bool zero;
+
+	ck_pr_dec_64_zero(&rt->live, &zero);
+	if (zero) {
+		pthread_mutex_lock(&rt->lock);
+		pthread_cond_broadcast(&rt->cond);
+		pthread_mutex_unlock(&rt->lock);
+	}
+}
+
+RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns)
+{
+	uint64_t deadline;
+	int ret = 0;
+
+	if (!rt)
+		return -EINVAL;
+	if (ra__tls_shard)
+		return -EDEADLK;
+	deadline = timeout_ns ? ra__now_ns() + timeout_ns : 0;
+	pthread_mutex_lock(&rt->lock);
+	while (ck_pr_load_64(&rt->live) != 0) {
+		/* Bounded waits: cheap insurance against a missed wake. */
+		struct timespec ts;
+
+		if (deadline && ra__now_ns() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&rt->cond, &rt->lock, &ts);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return ret;
+}
+
+/* ---- injection ring ---- */
+
+/* One msg_ring from the injection ring; caller holds ext_lock. */
+static int inject_locked(ra_runtime_t *rt, unsigned dest, uint64_t data)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	for (int tries = 0;; tries++) {
+		sqe = io_uring_get_sqe(&rt->ext_ring);
+		if (!sqe)
+			return -EAGAIN;
+		io_uring_prep_msg_ring(sqe, rt->shards[dest]->ring_fd, 0, data,
+				       0);
+		io_uring_sqe_set_data64(sqe, 0);
+		ret = io_uring_submit_and_wait(&rt->ext_ring, 1);
+		if (ret < 0)
+			return ret;
+		ret = io_uring_wait_cqe(&rt->ext_ring, &cqe);
+		if (ret < 0)
+			return ret;
+		ret = cqe->res;
+		io_uring_cqe_seen(&rt->ext_ring, cqe);
+		/* A full target CQ is a retry, never a loss. */
+		if ((ret != -EOVERFLOW && ret != -EAGAIN) ||
+		    tries >= INJECT_RETRIES)
+			return ret < 0 ? ret : 0;
+		usleep(100);
+	}
+}
+
+int ra__runtime_inject(ra_runtime_t *rt, unsigned dest, ra_envelope_t *e)
+{
+	int ret;
+
+	e->next = NULL;
+	ra__tsan_release(e);
+	pthread_mutex_lock(&rt->ext_lock);
+	ret = inject_locked(rt, dest, ra__ud_make(RA_UD_MSGS, e, 0));
+	pthread_mutex_unlock(&rt->ext_lock);
+	return ret;
+}
+
+static void wake_all(ra_runtime_t *rt)
+{
+	pthread_mutex_lock(&rt->ext_lock);
+	for (unsigned i = 0; i < rt->nshards; i++)
+		if (rt->shards[i] && rt->shards[i]->ring_fd >= 0)
+			(void)inject_locked(rt, i,
+					    ra__ud_make(RA_UD_WAKE, NULL, 0));
+	pthread_mutex_unlock(&rt->ext_lock);
+}
+
+/* ---- create / destroy ---- */
+
+static RA_COLD void free_runtime(ra_runtime_t *rt)
+{
+	if (rt->shards) {
+		for (unsigned i = 0; i < rt->nshards; i++) {
+			if (rt->shards[i])
+				ra__shard_fini(rt->shards[i]);
+			free(rt->shards[i]);
+		}
+	}
+	free(rt->shards);
+	if (rt->slots)
+		ra__slot_table_fini(rt->slots);
+	free(rt->slots);
+	if (rt->ext_ready)
+		io_uring_queue_exit(&rt->ext_ring);
+	pthread_mutex_destroy(&rt->ext_lock);
+	pthread_mutex_destroy(&rt->lock);
+	pthread_cond_destroy(&rt->cond);
+	free(rt);
+}
+
+/* Stop and join the first `started` shard threads. */
+static RA_COLD void stop_shards(ra_runtime_t *rt, unsigned started)
+{
+	ck_pr_store_32(&rt->shutting_down, 1);
+	ck_pr_fence_store_load();
+	wake_all(rt);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(rt->shards[i]->thread, NULL);
+	/* Only now may slabs go: other shards' CQs point into them. */
+	for (unsigned i = 0; i < started; i++)
+		ra__shard_drain_after_stop(rt->shards[i]);
+}
+
+static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
+{
+	ra_runtime_t *rt = calloc(1, sizeof(*rt));
+	long ncpu;
+
+	if (!rt)
+		return -ENOMEM;
+	pthread_mutex_init(&rt->lock, NULL);
+	pthread_mutex_init(&rt->ext_lock, NULL);
+	pthread_cond_init(&rt->cond, NULL);
+	rt->cfg = *cfg;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	rt->nshards = cfg->shards ? cfg->shards
+				  : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (rt->nshards > RA_MAX_SHARDS)
+		rt->nshards = RA_MAX_SHARDS;
+	rt->slots = malloc(sizeof(*rt->slots));
+	rt->shards = calloc(rt->nshards, sizeof(*rt->shards));
+	if (!rt->slots || !rt->shards) {
+		free_runtime(rt);
+		return -ENOMEM;
+	}
+	ra__slot_table_init(rt->slots);
+	*out = rt;
+	return 0;
+}
+
+static RA_COLD int init_shards(ra_runtime_t *rt)
+{
+	for (unsigned i = 0; i < rt->nshards; i++) {
+		rt->shards[i] = aligned_alloc(RA_CACHELINE,
+				(sizeof(ra_shard_t) + RA_CACHELINE - 1) &
+				~(size_t)(RA_CACHELINE - 1));
+		if (!rt->shards[i] || ra__shard_init(rt->shards[i], rt, i) < 0) {
+			free(rt->shards[i]);
+			rt->shards[i] = NULL;
+			ra__set_error("ra_runtime_create: out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* The injection ring doubles as the probe for io_uring and msg_ring. */
+static RA_COLD int init_ext_ring(ra_runtime_t *rt)
+{
+	int ret = ra__ring_setup(&rt->ext_ring, 64, false);
+
+	if (ret < 0)
+		return ret;
+	rt->ext_ready = true;
+	return ra__ring_probe_msg_ring(&rt->ext_ring);
+}
+
+static RA_COLD int start_shards(ra_runtime_t *rt, unsigned *started)
+{
+	int err = 0;
+
+	for (*started = 0; *started < rt->nshards; (*started)++) {
+		ra_shard_t *sh = rt->shards[*started];
+
+		if (pthread_create(&sh->thread, NULL, ra__shard_main, sh)) {
+			ra__set_error("ra_runtime_create: cannot create shard "
+				      "thread %u", *started);
+			err = -EAGAIN;
+			break;
+		}
+	}
+	pthread_mutex_lock(&rt->lock);
+	while (rt->reported < *started)
+		pthread_cond_wait(&rt->cond, &rt->lock);
+	pthread_mutex_unlock(&rt->lock);
+	for (unsigned i = 0; i < *started && !err; i++) {
+		if (rt->shards[i]->setup_err < 0) {
+			err = rt->shards[i]->setup_err;
+			ra__set_error("shard %u: %s", i,
+				      rt->shards[i]->setup_msg);
+		}
+	}
+	return err;
+}
+
+RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
+{
+	ra_config_t dflt;
+	ra_runtime_t *rt;
+	unsigned started = 0;
+	int ret;
+
+	ra__clear_error();
+	if (!out) {
+		ra__set_error("ra_runtime_create: out is NULL");
+		return -EINVAL;
+	}
+	*out = NULL;
+	if (!cfg) {
+		ra_config_init(&dflt);
+		cfg = &dflt;
+	}
+	ret = check_config(cfg);
+	if (ret < 0)
+		return ret;
+	ret = alloc_runtime(cfg, &rt);
+	if (ret < 0) {
+		ra__set_error("ra_runtime_create: out of memory");
+		return ret;
+	}
+	ret = init_ext_ring(rt);
+	if (ret == 0)
+		ret = init_shards(rt);
+	if (ret == 0)
+		ret = start_shards(rt, &started);
+	if (ret < 0) {
+		stop_shards(rt, started);
+		free_runtime(rt);
+		return ret;
+	}
+	*out = rt;
+	return 0;
+}
+
+RA_API int ra_runtime_destroy(ra_runtime_t *rt)
+{
+	if (!rt)
+		return -EINVAL;
+	if (ra__tls_shard)
+		return -EDEADLK;
+	stop_shards(rt, rt->nshards);
+	free_runtime(rt);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * core/runtime.h: the runtime object shared by all shards.
+ */
+#ifndef RA_CORE_RUNTIME_H
+#define RA_CORE_RUNTIME_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "actors/slot.h"
+#include "core/shard.h"
+#include "core/util.h"
+#include "mailbox/envelope.h"
+#include "ringactor.h"
+
+struct ra_runtime {
+	ra_config_t cfg;		/* copy, defaults applied */
+	unsigned nshards;
+	ra_shard_t **shards;		/* [nshards], fixed after create */
+	ra_slot_table_t *slots;		/* actor table, any thread */
+
+	/* Start-up hand-shake between create and the shard threads. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* shard reported / live reached 0 */
+	unsigned reported;		/* shards done with ring set-up */
+
+	/*
+	 * Injection ring for non-shard threads (ra_runtime_send/spawn/stop
+	 * and destroy's wake-ups): a plain ring guarded by a mutex, since
+	 * it is never on a hot path.
+	 */
+	pthread_mutex_t ext_lock;
+	struct io_uring ext_ring;
+	bool ext_ready;
+
+	/* Written by every shard: own cache line. */
+	alignas(RA_CACHELINE) uint64_t live; /* actors spawned, not finalized */
+	uint32_t rr_next;		/* round-robin placement cursor */
+	uint32_t shutting_down;		/* destroy has begun */
+};
+
+/*
+ * Send one envelope to shard `dest` from a non-shard thread through the
+ * injection ring. On success the envelope belongs to the target. Returns
+ * 0 or -errno (the caller keeps `e`).
+ */
+int ra__runtime_inject(struct ra_runtime *rt, unsigned dest,
+		       ra_envelope_t *e);
+
+/* An actor was finalized: drop the live count, wake waiters at zero. */
+void ra__runtime_actor_gone(struct ra_runtime *rt);
+
+/* Count a new actor unless the runtime is shutting down (-ESHUTDOWN). */
+int ra__runtime_actor_new(struct ra_runtime *rt);
+
+#endif /* RA_CORE_RUNTIME_H */

@@ -1,0 +1,289 @@
+/*
+ * core/shard.c: the shard thread and its loop.
+ *
+ * One pass: reap CQEs (message batches, I/O completions, our own msg_ring
+ * results), run ready actors within the turn budget, turn outboxes into
+ * msg_ring SQEs, and submit everything in one io_uring_enter. With no work
+ * left the shard polls its CQ from user space for idle_poll_ns (a
+ * cross-vCPU wake-up costs ~28 us here, a polled hand-off ~1 us; see
+ * docs/architecture.md), then sleeps in io_uring_enter(GETEVENTS); a
+ * msg_ring CQE posted to a sleeping ring wakes it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actors/actor.h"
+#include "core/clock.h"
+#include "core/errors.h"
+#include "core/hdr_histogram.h"
+#include "core/msgring.h"
+#include "core/ring.h"
+#include "core/runtime.h"
+#include "core/shard.h"
+#include "core/tsan.h"
+#include "io/io.h"
+
+_Thread_local ra_shard_t *ra__tls_shard;
+
+#define REAP_BATCH 256
+
+RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->rt = rt;
+	sh->id = (uint16_t)id;
+	sh->nshards = rt->nshards;
+	sh->budget = rt->cfg.actor_budget;
+	sh->idle_poll_ns = rt->cfg.idle_poll_ns;
+	sh->msg_timing = !(rt->cfg.flags & RA_CFG_NO_MSG_TIMING);
+	sh->ring_fd = -1;
+	ra__pool_init(&sh->pool, (uint16_t)id);
+	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
+	sh->out_returns = calloc(rt->nshards, sizeof(*sh->out_returns));
+	sh->dirty = calloc(rt->nshards, sizeof(*sh->dirty));
+	if (!sh->out_msgs || !sh->out_returns || !sh->dirty ||
+	    ra__shard_hists_init(&sh->hists) < 0) {
+		ra__shard_fini(sh);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+RA_COLD void ra__shard_fini(ra_shard_t *sh)
+{
+	if (sh->ring_fd >= 0)
+		io_uring_queue_exit(&sh->ring);
+	sh->ring_fd = -1;
+	ra__io_reqs_fini(sh);
+	ra__slot_cache_fini(&sh->slots);
+	ra__pool_fini(&sh->pool);
+	ra__shard_hists_fini(&sh->hists);
+	free(sh->out_msgs);
+	free(sh->out_returns);
+	free(sh->dirty);
+	sh->out_msgs = sh->out_returns = NULL;
+	sh->dirty = NULL;
+}
+
+static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
+{
+	switch (ra__ud_kind(ud)) {
+	case RA_UD_IO:
+		ra__io_complete(sh, ra__ud_ptr(ud), res);
+		break;
+	case RA_UD_MSGS:
+		ra__msgring_receive(sh, ra__ud_ptr(ud));
+		break;
+	case RA_UD_RETURNS:
+		ra__tsan_acquire(ra__ud_ptr(ud));
+		ra__pool_put_list(&sh->pool, ra__ud_ptr(ud));
+		break;
+	case RA_UD_SENT_MSGS:
+	case RA_UD_SENT_RETURNS:
+		ra__msgring_sent(sh, ud, res);
+		break;
+	case RA_UD_WAKE:
+	case RA_UD_IGNORE:
+		break;
+	}
+}
+
+/* Reap up to REAP_BATCH CQEs; returns how many. */
+static unsigned reap(ra_shard_t *sh)
+{
+	struct io_uring_cqe *cqes[REAP_BATCH];
+	unsigned n;
+
+	/* CQEs the kernel parked on its overflow list need an enter. */
+	if (ra_unlikely(IO_URING_READ_ONCE(*sh->ring.sq.kflags) &
+			IORING_SQ_CQ_OVERFLOW))
+		(void)io_uring_get_events(&sh->ring);
+	n = io_uring_peek_batch_cqe(&sh->ring, cqes, REAP_BATCH);
+	for (unsigned i = 0; i < n; i++) {
+		/* Copy out: handling may submit, never reuse, CQ slots. */
+		handle_cqe(sh, cqes[i]->user_data, cqes[i]->res);
+	}
+	io_uring_cq_advance(&sh->ring, n);
+	return n;
+}
+
+static void run_ready(ra_shard_t *sh)
+{
+	for (unsigned runs = 0; runs < RA_TURN_ACTOR_RUNS; runs++) {
+		ra_runq_node_t *n = ra__runq_pop(&sh->runq);
+
+		if (!n)
+			break;
+		ra__actor_run(sh, ra_container_of(n, ra_actor_t, runq_node));
+	}
+}
+
+static void submit(ra_shard_t *sh)
+{
+	if (io_uring_sq_ready(&sh->ring))
+		(void)io_uring_submit(&sh->ring);
+}
+
+/* Spin on the CQ for the poll window; true if a CQE showed up. */
+static bool poll_cq(ra_shard_t *sh)
+{
+	uint64_t deadline;
+
+	if (!sh->idle_poll_ns)
+		return false;
+	deadline = ra__now_ns() + sh->idle_poll_ns;
+	for (;;) {
+		for (int i = 0; i < 64; i++) {
+			if (io_uring_cq_ready(&sh->ring) ||
+			    (IO_URING_READ_ONCE(*sh->ring.sq.kflags) &
+			     IORING_SQ_CQ_OVERFLOW))
+				return true;
+			__builtin_ia32_pause();
+		}
+		if (ra__now_ns() >= deadline)
+			return false;
+	}
+}
+
+static void sleep_for_cqe(ra_shard_t *sh)
+{
+	ck_pr_store_32(&sh->sleeping, 1);
+	ra__stat_inc(&sh->stats.sleeps);
+	if (sh->shutdown_seen) {
+		/* Others' actors may still be finishing: look again soon. */
+		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
+		struct io_uring_cqe *cqe;
+
+		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
+	} else {
+		(void)io_uring_submit_and_wait(&sh->ring, 1);
+	}
+	ck_pr_store_32(&sh->sleeping, 0);
+}
+
+static void idle(ra_shard_t *sh)
+{
+	submit(sh);
+	if (poll_cq(sh))
+		return;
+	ra__msgring_flush_returns(sh);
+	submit(sh);
+	if (io_uring_cq_ready(&sh->ring))
+		return;
+	sleep_for_cqe(sh);
+}
+
+/*
+ * Shutdown: the first time the flag is seen, every actor here is asked to
+ * stop. The shard leaves its loop once no actor is left anywhere (others
+ * may still send to ours until theirs are gone) and nothing of ours is in
+ * flight.
+ */
+static bool shutdown_done(ra_shard_t *sh)
+{
+	ra_runtime_t *rt = sh->rt;
+
+	if (!sh->shutdown_seen) {
+		if (!ck_pr_load_32(&rt->shutting_down))
+			return false;
+		sh->shutdown_seen = true;
+		ra__actor_stop_all(sh);
+		return false;
+	}
+	return sh->nactors == 0 && ck_pr_load_64(&rt->live) == 0 &&
+	       sh->io_inflight == 0 && ra__runq_empty(&sh->runq) &&
+	       ra__msgring_quiet(sh);
+}
+
+static void loop(ra_shard_t *sh)
+{
+	for (;;) {
+		reap(sh);
+		run_ready(sh);
+		ra__msgring_flush(sh);
+		if (ra_unlikely(shutdown_done(sh)))
+			break;
+		if (!ra__runq_empty(&sh->runq) ||
+		    io_uring_cq_ready(&sh->ring) || sh->ndirty) {
+			submit(sh);
+			continue;
+		}
+		idle(sh);
+	}
+	submit(sh);
+}
+
+static void pin(ra_shard_t *sh)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpu <= 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((int)(sh->id % (unsigned)ncpu), &set);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* Tell create how ring set-up went; it waits for every shard. */
+static void report(ra_shard_t *sh, int err)
+{
+	ra_runtime_t *rt = sh->rt;
+
+	sh->setup_err = err;
+	if (err < 0)
+		snprintf(sh->setup_msg, sizeof(sh->setup_msg), "%s",
+			 ra_last_error());
+	pthread_mutex_lock(&rt->lock);
+	rt->reported++;
+	pthread_cond_broadcast(&rt->cond);
+	pthread_mutex_unlock(&rt->lock);
+}
+
+void *ra__shard_main(void *arg)
+{
+	ra_shard_t *sh = arg;
+	int ret;
+
+	ra__tls_shard = sh;
+	if (sh->rt->cfg.flags & RA_CFG_PIN_CPUS)
+		pin(sh);
+	/* Created here: SINGLE_ISSUER binds the ring to its creator. */
+	ret = ra__ring_setup(&sh->ring, sh->rt->cfg.ring_entries, true);
+	if (ret == 0)
+		sh->ring_fd = sh->ring.ring_fd;
+	report(sh, ret);
+	if (ret == 0)
+		loop(sh);
+	return NULL;
+}
+
+RA_COLD void ra__shard_drain_after_stop(ra_shard_t *sh)
+{
+	struct io_uring_cqe *cqe;
+
+	if (sh->ring_fd < 0)
+		return;
+	/* Batches sent to us after our loop ended: free owned payloads. */
+	while (io_uring_peek_cqe(&sh->ring, &cqe) == 0) {
+		if (ra__ud_kind(cqe->user_data) == RA_UD_MSGS) {
+			ra_envelope_t *e = ra__ud_ptr(cqe->user_data);
+
+			ra__tsan_acquire(e);
+			while (e) {
+				ra_envelope_t *next = e->next;
+
+				ra__envelope_drop_payload(e);
+				if (e->origin == RA_ORIGIN_HEAP)
+					free(e);
+				e = next;
+			}
+		}
+		io_uring_cqe_seen(&sh->ring, cqe);
+	}
+}

@@ -1,0 +1,73 @@
+/*
+ * core/shard.h: a shard, one thread with one io_uring and one run queue.
+ *
+ * Everything above `sleeping` belongs to the shard's own thread
+ * (shared-nothing, as Seastar's reactors): other threads reach a shard
+ * only through IORING_OP_MSG_RING on its ring. The fields below it are
+ * read by other threads and sit on their own cache line.
+ */
+#ifndef RA_CORE_SHARD_H
+#define RA_CORE_SHARD_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "actors/slot.h"
+#include "core/msgring.h"
+#include "core/runq.h"
+#include "core/stats.h"
+#include "core/util.h"
+#include "mailbox/pool.h"
+
+struct ra_runtime;
+struct ra_actor;
+struct ra_io_req;
+
+typedef struct ra_shard {
+	struct io_uring ring;
+	struct ra_runtime *rt;
+	uint16_t id;
+	unsigned nshards;
+	ra_runq_t runq;			/* actors with messages to run */
+	ra_pool_t pool;			/* envelopes this shard sends */
+	ra_outbox_t *out_msgs;		/* [nshards] batches being built */
+	ra_outbox_t *out_returns;	/* [nshards] envelopes going home */
+	uint16_t *dirty;		/* ids of out_msgs with content */
+	unsigned ndirty;
+	struct ra_actor *actors;	/* every actor homed here */
+	uint64_t nactors;
+	struct ra_io_req *free_reqs;	/* recycled I/O requests */
+	unsigned io_inflight;		/* our requests the kernel holds */
+	ra_slot_cache_t slots;		/* free actor-table indices */
+	unsigned budget;		/* messages per actor run */
+	uint64_t idle_poll_ns;		/* user-space CQ poll before sleeping */
+	bool msg_timing;		/* record mailbox wait and run time */
+	bool shutdown_seen;		/* the runtime is being destroyed */
+	ra_shard_stats_t stats;		/* single writer: this thread */
+	ra_shard_hists_t hists;		/* single writer: this thread */
+	pthread_t thread;
+	int setup_err;			/* ring set-up result, for create */
+	char setup_msg[256];		/* its ra_last_error() text */
+
+	/* ---- read by other threads ---- */
+	alignas(RA_CACHELINE) int ring_fd; /* target of msg_ring; fixed */
+	uint32_t sleeping;		/* 1 while in io_uring_enter(GETEVENTS) */
+} ra_shard_t;
+
+/* The shard whose thread is running, or NULL on other threads. */
+extern _Thread_local ra_shard_t *ra__tls_shard;
+
+/* Turn budget: actor runs per pass before looking at the CQ again. */
+#define RA_TURN_ACTOR_RUNS 256
+
+int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);
+void ra__shard_fini(ra_shard_t *sh);
+void *ra__shard_main(void *arg);
+
+/* Free payloads of envelopes still in this shard's CQ after it stopped. */
+void ra__shard_drain_after_stop(ra_shard_t *sh);
+
+#endif /* RA_CORE_SHARD_H */

@@ -1,0 +1,50 @@
+/*
+ * mailbox/envelope.h: the message envelope, the one object every message,
+ * I/O completion and control request travels in.
+ *
+ * An envelope is taken from its sender shard's pool (mailbox/pool.c) and
+ * records that origin, so whichever shard frees it can send it home in a
+ * batch (DESIGN.md, step 7), as pony's pony_msg_t records its size class.
+ * Two cache lines; small payloads live inline so a send needs no malloc.
+ */
+#ifndef RA_MAILBOX_ENVELOPE_H
+#define RA_MAILBOX_ENVELOPE_H
+
+#include <stdint.h>
+
+#include "ringactor.h"
+
+/* origin of an envelope malloc'd by a non-shard thread: free() it. */
+#define RA_ORIGIN_HEAP	0xffffu
+
+/* ra_envelope_t.kind: what the receiving shard does with it. */
+enum ra_env_kind {
+	RA_ENV_USER = 0,	/* a message for the behavior (or RA_MSG_IO) */
+	RA_ENV_SPAWN,		/* start the actor `to` (its struct is ready) */
+	RA_ENV_STOP,		/* stop `to` with a normal reason, in order */
+};
+
+/* ra_envelope_t.flags */
+#define RA_ENV_OWNED	0x1u	/* data is a malloc'd buffer we must free */
+
+typedef struct ra_envelope {
+	/* Mailbox, batch or free-list link: one list at a time. */
+	struct ra_envelope *next;
+	ra_ref_t to;		/* the receiving actor */
+	ra_ref_t from;		/* the sender, null for I/O and outsiders */
+	uint32_t type;		/* user type or RA_MSG_IO */
+	uint32_t len;		/* payload bytes */
+	uint16_t origin;	/* shard whose pool owns it, or RA_ORIGIN_HEAP */
+	uint8_t kind;		/* enum ra_env_kind */
+	uint8_t flags;		/* RA_ENV_* */
+	int32_t res;		/* RA_MSG_IO result */
+	uint64_t tag;		/* RA_MSG_IO caller tag */
+	uint64_t sent_ns;	/* send time for the mailbox-wait histogram */
+	void *data;		/* payload: inl, or an owned buffer */
+	unsigned char inl[RA_INLINE_PAYLOAD];
+	unsigned char pad_[16];	/* round to two cache lines */
+} ra_envelope_t;
+
+_Static_assert(sizeof(ra_envelope_t) == 128, "envelope is two cache lines");
+
+#endif /* RA_MAILBOX_ENVELOPE_H */

@@ -1,0 +1,73 @@
+/*
+ * mailbox/pool.h: per-shard envelope pools.
+ *
+ * Each shard carves envelopes out of 32 KiB slabs into a private free
+ * list: get and put are a pointer pop/push, no atomics. An envelope freed
+ * on another shard is not put here directly; ra__envelope_release() queues
+ * it for a batched trip home over msg_ring (core/msgring.c). Slabs are only
+ * freed when the runtime is destroyed, after every thread has stopped.
+ */
+#ifndef RA_MAILBOX_POOL_H
+#define RA_MAILBOX_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "mailbox/envelope.h"
+
+struct ra_shard;
+
+#define RA_POOL_SLAB_ENVELOPES 256
+
+typedef struct ra_pool {
+	ra_envelope_t *free;	/* free list, linked by next */
+	uint16_t shard;		/* origin stamped on every envelope */
+	void **slabs;		/* every slab carved, freed at fini */
+	uint32_t nslabs;
+	uint32_t slab_cap;
+} ra_pool_t;
+
+void ra__pool_init(ra_pool_t *p, uint16_t shard);
+void ra__pool_fini(ra_pool_t *p);
+/* Carve a new slab into the free list; false on ENOMEM. */
+bool ra__pool_refill(ra_pool_t *p);
+
+/* A fresh envelope stamped with this pool's origin, or NULL (ENOMEM). */
+static inline ra_envelope_t *ra__pool_get(ra_pool_t *p)
+{
+	ra_envelope_t *e;
+
+	if (ra_unlikely(!p->free) && !ra__pool_refill(p))
+		return NULL;
+	e = p->free;
+	p->free = e->next;
+	e->origin = p->shard;
+	e->flags = 0;
+	e->kind = RA_ENV_USER;
+	return e;
+}
+
+/* Give back an envelope whose origin is this pool. */
+static inline void ra__pool_put(ra_pool_t *p, ra_envelope_t *e)
+{
+	e->next = p->free;
+	p->free = e;
+}
+
+/* Give back a whole NULL-terminated list that came home. */
+void ra__pool_put_list(ra_pool_t *p, ra_envelope_t *head);
+
+/* An envelope for a non-shard sender (origin RA_ORIGIN_HEAP), or NULL. */
+ra_envelope_t *ra__envelope_heap_alloc(void);
+
+/* Free an owned payload buffer, if any (dead letters, teardown). */
+void ra__envelope_drop_payload(ra_envelope_t *e);
+
+/*
+ * Done with `e` on shard `sh`: free its owned payload, then return it to
+ * the local pool, to the heap, or queue it to go home to its origin shard.
+ */
+void ra__envelope_release(struct ra_shard *sh, ra_envelope_t *e);
+
+#endif /* RA_MAILBOX_POOL_H */

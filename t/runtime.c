@@ -1,0 +1,180 @@
+/*
+ * t/runtime.c: runtime start/stop with 1, 2 and 4 shards, repeated;
+ * config validation; local and cross-shard ping-pong; wait_idle.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ringactor.h"
+#include "tap.h"
+
+#define ROUNDS 2000
+
+struct pp_state {
+	ra_ref_t peer;
+	unsigned count;
+};
+
+static atomic_uint inits, terms, finished_rounds;
+
+static int pp_init(ra_ctx_t *self, void *state, void *arg)
+{
+	struct pp_state *st = state;
+
+	(void)self;
+	if (arg)
+		st->peer = *(ra_ref_t *)arg;
+	atomic_fetch_add(&inits, 1);
+	return 0;
+}
+
+/* type 1: ball carrying a counter; type 2: "you are the pinger" + peer */
+static int pp_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
+{
+	struct pp_state *st = state;
+	unsigned n;
+
+	if (msg->type == 2) {
+		memcpy(&st->peer, msg->data, sizeof(st->peer));
+		n = 0;
+		return ra_send(self, st->peer, 1, &n, sizeof(n));
+	}
+	if (msg->len != sizeof(n))
+		return -EINVAL;
+	memcpy(&n, msg->data, sizeof(n));
+	st->count++;
+	if (n >= ROUNDS) {
+		atomic_fetch_add(&finished_rounds, n);
+		/* Tell the peer to stop too, then stop ourselves. */
+		ra_stop_other(self, msg->from);
+		ra_stop(self, 0);
+		return 0;
+	}
+	n++;
+	return ra_send(self, msg->from, 1, &n, sizeof(n));
+}
+
+static void pp_term(ra_ctx_t *self, void *state, int reason)
+{
+	(void)self;
+	(void)state;
+	(void)reason;
+	atomic_fetch_add(&terms, 1);
+}
+
+static const ra_actor_def_t pp_def = {
+	.name = "pingpong",
+	.state_size = sizeof(struct pp_state),
+	.init = pp_init,
+	.behavior = pp_behavior,
+	.terminate = pp_term,
+};
+
+static int run_pingpong(ra_runtime_t *rt, unsigned sa, unsigned sb)
+{
+	ra_spawn_opts_t oa = { .placement = RA_PLACE_SHARD, .shard = sa };
+	ra_spawn_opts_t ob = { .placement = RA_PLACE_SHARD, .shard = sb };
+	ra_ref_t a, b;
+	int ret;
+
+	ret = ra_runtime_spawn(rt, &pp_def, NULL, &oa, &a);
+	if (ret == 0)
+		ret = ra_runtime_spawn(rt, &pp_def, NULL, &ob, &b);
+	if (ret == 0)
+		ret = ra_runtime_send(rt, a, 2, &b, sizeof(b));
+	if (ret == 0)
+		ret = ra_runtime_wait_idle(rt, 10ull * 1000000000);
+	return ret;
+}
+
+static void test_start_stop(void)
+{
+	static const unsigned shard_counts[] = { 1, 2, 4 };
+
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned n = shard_counts[i];
+		int fails = 0;
+
+		for (int rep = 0; rep < 20; rep++) {
+			ra_config_t cfg;
+			ra_runtime_t *rt = NULL;
+
+			ra_config_init(&cfg);
+			cfg.shards = n;
+			if (ra_runtime_create(&cfg, &rt) != 0 ||
+			    ra_runtime_shards(rt) != n ||
+			    ra_runtime_destroy(rt) != 0)
+				fails++;
+		}
+		is_int(fails, 0, "%u shards: 20 create/destroy cycles", n);
+	}
+}
+
+static void test_bad_config(void)
+{
+	ra_config_t cfg;
+	ra_runtime_t *rt = (ra_runtime_t *)0x1;
+
+	is_int(ra_runtime_create(NULL, NULL), -EINVAL, "out NULL: -EINVAL");
+	ra_config_init(&cfg);
+	cfg.ring_entries = 100;
+	is_int(ra_runtime_create(&cfg, &rt), -EINVAL,
+	       "ring_entries not a power of two: -EINVAL");
+	ok(rt == NULL, "out cleared on failure");
+	ok(strstr(ra_last_error(), "ring_entries") != NULL,
+	   "ra_last_error names the field: %s", ra_last_error());
+	ra_config_init(&cfg);
+	cfg.shards = 5000;
+	is_int(ra_runtime_create(&cfg, &rt), -EINVAL, "5000 shards: -EINVAL");
+	is_int(ra_runtime_destroy(NULL), -EINVAL, "destroy(NULL): -EINVAL");
+}
+
+static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
+			  const char *what)
+{
+	ra_config_t cfg;
+	ra_runtime_t *rt;
+	ra_stats_t st;
+
+	atomic_store(&inits, 0);
+	atomic_store(&terms, 0);
+	atomic_store(&finished_rounds, 0);
+	ra_config_init(&cfg);
+	cfg.shards = nshards;
+	if (ra_runtime_create(&cfg, &rt) != 0)
+		bail_out(ra_last_error());
+	is_int(run_pingpong(rt, sa, sb), 0, "%s: ping-pong finished", what);
+	is_int(atomic_load(&finished_rounds), ROUNDS,
+	       "%s: the ball made %d passes", what, ROUNDS);
+	is_int(atomic_load(&inits), 2, "%s: init ran twice", what);
+	is_int(atomic_load(&terms), 2, "%s: terminate ran twice", what);
+	ok(ra_stats_snapshot(rt, &st) == 0, "%s: stats snapshot", what);
+	is_int(st.actors_live, 0, "%s: no actor left", what);
+	is_int(st.msgs_delivered, ROUNDS + 2, "%s: every message delivered",
+	       what);
+	if (sa != sb)
+		ok(st.msgs_remote >= ROUNDS && st.msgring_batches > 0,
+		   "%s: messages crossed by msg_ring (%llu remote, %llu "
+		   "batches)", what, (unsigned long long)st.msgs_remote,
+		   (unsigned long long)st.msgring_batches);
+	else
+		ok(st.msgs_local >= ROUNDS && st.msgs_remote == 0,
+		   "%s: all sends stayed local", what);
+	ok(ra_hdr_total_count(st.run_ns) >= ROUNDS,
+	   "%s: behavior run time recorded", what);
+	ra_stats_fini(&st);
+	is_int(ra_runtime_destroy(rt), 0, "%s: destroy", what);
+}
+
+int main(void)
+{
+	tap_timeout(60);
+	plan(3 + 6 + 3 * 10);
+	test_start_stop();
+	test_bad_config();
+	test_pingpong(1, 0, 0, "1 shard");
+	test_pingpong(2, 0, 1, "2 shards across");
+	test_pingpong(4, 3, 1, "4 shards across");
+	return exit_status();
+}
