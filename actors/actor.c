@@ -138,6 +138,7 @@ static uint64_t run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e,
 	if (now && e->sent_ns && now > e->sent_ns)
 		ra__hdr_record_fast(sh->hists.mailbox_wait_ns,
 				    (int64_t)(now - e->sent_ns));
+	sh->now_ns = now;
 	a->cur_env = e;
 	ret = a->def->behavior(a, a->state, &m);
 	a->cur_env = NULL;
@@ -161,6 +162,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 	unsigned n = 0;
 
 	a->in_runq = false;
+	sh->now_ns = now;
 	if (a->status == RA_ACTOR_READY)
 		run_init(sh, a);
 	while (!a->stop_requested && n++ < sh->budget) {

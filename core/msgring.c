@@ -64,18 +64,23 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 			 enum ra_ud_kind target_kind,
 			 enum ra_ud_kind sent_kind)
 {
-	struct io_uring_sqe *sqe = ra__ring_get_sqe(&sh->ring);
+	struct io_uring_sqe *sqe;
 	ra_envelope_t *head = ob->head;
 
-	if (ra_unlikely(!sqe))
+	if (ra_unlikely(sh->nsent == sh->sent_cap))
 		return false;	/* stays queued; the next flush retries */
+	sqe = ra__ring_get_sqe(&sh->ring);
+	if (ra_unlikely(!sqe))
+		return false;
 	io_uring_prep_msg_ring(sqe, sh->rt->shards[dest]->ring_fd, ob->count,
 			       ra__ud_make(target_kind, head, sh->id), 0);
 	io_uring_sqe_set_data64(sqe, ra__ud_make(sent_kind, head, dest));
+	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	ra__tsan_release(head);
 	ob->head = ob->tail = NULL;
 	ob->count = 0;
 	ob->inflight = true;
+	sh->sent[sh->nsent++] = ob;
 	return true;
 }
 
@@ -162,8 +167,8 @@ void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
 	ra_envelope_t *head = ra__ud_ptr(ud);
 
 	ob->inflight = false;
-	if (ra_likely(res >= 0))
-		return;		/* the batch is the target's now */
+	if (res >= 0)
+		return;		/* not asked for (skip-success), harmless */
 	if (!transient(res)) {
 		/*
 		 * Return batches are left alone: their envelopes are slab
@@ -178,6 +183,18 @@ void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
 	outbox_prepend(ob, head);
 	if (msgs)
 		mark_dirty(sh, dest);
+}
+
+void ra__msgring_reaped(ra_shard_t *sh, unsigned settled)
+{
+	unsigned i;
+
+	for (i = 0; i < settled; i++)
+		sh->sent[i]->inflight = false;
+	/* Batches sent while we reaped stay in flight until the next. */
+	for (i = settled; i < sh->nsent; i++)
+		sh->sent[i - settled] = sh->sent[i];
+	sh->nsent -= settled;
 }
 
 void ra__msgring_receive(ra_shard_t *sh, ra_envelope_t *head)

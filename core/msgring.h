@@ -8,11 +8,17 @@
  * go out in the same io_uring_enter. Envelopes freed away from their
  * origin travel home the same way, in return batches.
  *
- * Ordering and retry: at most one message batch per (sender, target) is in
- * the kernel at a time (ra_outbox_t.inflight, cleared by the sender's own
- * CQE). A failed msg_ring (-EOVERFLOW when the target CQ cannot take it,
- * -EAGAIN, -ENOMEM) puts the batch back at the front of the outbox, ahead
- * of anything queued since, so it is retried in order and never lost.
+ * Ordering and retry: a msg_ring SQE is flagged IOSQE_CQE_SKIP_SUCCESS, so
+ * success costs the sender no CQE. The kernel runs msg_ring inline while
+ * it submits (it posts straight into the target's CQ; we use neither
+ * IOPOLL nor DEFER_TASKRUN, the cases that defer it), so a failure CQE
+ * (-EOVERFLOW when the target CQ cannot take it, -EAGAIN, -ENOMEM) is in
+ * our CQ before io_uring_enter returns. An outbox is therefore "in flight"
+ * from its SQE until our next reap after that SQE was submitted
+ * (ra__msgring_reaped()): no second batch to the same shard can overtake
+ * a failed one. A failed batch goes back to the front of its outbox,
+ * ahead of anything queued since, and is retried in order; nothing is
+ * lost.
  */
 #ifndef RA_CORE_MSGRING_H
 #define RA_CORE_MSGRING_H
@@ -28,7 +34,7 @@ typedef struct ra_outbox {
 	ra_envelope_t *head;	/* oldest queued envelope */
 	ra_envelope_t *tail;	/* newest */
 	uint32_t count;		/* queued envelopes */
-	bool inflight;		/* a batch to this shard awaits our CQE */
+	bool inflight;		/* a batch went since our last reap */
 	bool dirty;		/* listed in the shard's dirty list */
 } ra_outbox_t;
 
@@ -49,8 +55,16 @@ void ra__msgring_flush(struct ra_shard *sh);
 /* Before sleeping: send every pending return batch, however small. */
 void ra__msgring_flush_returns(struct ra_shard *sh);
 
-/* Our own msg_ring CQE (RA_UD_SENT_MSGS / RA_UD_SENT_RETURNS). */
+/* Our own msg_ring CQE (RA_UD_SENT_*): only failures produce one. */
 void ra__msgring_sent(struct ra_shard *sh, uint64_t ud, int res);
+
+/*
+ * After a reap: the first `settled` batches of sh->sent were in the
+ * kernel before the reap looked at the CQ, so each has either reached its
+ * target or reported its failure in that reap; their outboxes may send
+ * again. Later ones (submitted while reaping) wait for the next reap.
+ */
+void ra__msgring_reaped(struct ra_shard *sh, unsigned settled);
 
 /* An incoming batch: deliver each envelope in order. */
 void ra__msgring_receive(struct ra_shard *sh, ra_envelope_t *head);

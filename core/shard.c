@@ -46,7 +46,9 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
 	sh->out_returns = calloc(rt->nshards, sizeof(*sh->out_returns));
 	sh->dirty = calloc(rt->nshards, sizeof(*sh->dirty));
-	if (!sh->out_msgs || !sh->out_returns || !sh->dirty ||
+	sh->sent_cap = 4 * rt->nshards;
+	sh->sent = calloc(sh->sent_cap, sizeof(*sh->sent));
+	if (!sh->out_msgs || !sh->out_returns || !sh->dirty || !sh->sent ||
 	    ra__shard_hists_init(&sh->hists) < 0) {
 		ra__shard_fini(sh);
 		return -ENOMEM;
@@ -66,8 +68,10 @@ RA_COLD void ra__shard_fini(ra_shard_t *sh)
 	free(sh->out_msgs);
 	free(sh->out_returns);
 	free(sh->dirty);
+	free(sh->sent);
 	sh->out_msgs = sh->out_returns = NULL;
 	sh->dirty = NULL;
+	sh->sent = NULL;
 }
 
 static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
@@ -97,6 +101,8 @@ static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
 static unsigned reap(ra_shard_t *sh)
 {
 	struct io_uring_cqe *cqes[REAP_BATCH];
+	/* Batches whose SQEs were all in the kernel before we looked. */
+	unsigned settled = io_uring_sq_ready(&sh->ring) ? 0 : sh->nsent;
 	unsigned n;
 
 	/* CQEs the kernel parked on its overflow list need an enter. */
@@ -109,6 +115,8 @@ static unsigned reap(ra_shard_t *sh)
 		handle_cqe(sh, cqes[i]->user_data, cqes[i]->res);
 	}
 	io_uring_cq_advance(&sh->ring, n);
+	if (settled)
+		ra__msgring_reaped(sh, settled);
 	return n;
 }
 

@@ -37,6 +37,9 @@ typedef struct ra_shard {
 	ra_outbox_t *out_returns;	/* [nshards] envelopes going home */
 	uint16_t *dirty;		/* ids of out_msgs with content */
 	unsigned ndirty;
+	ra_outbox_t **sent;		/* outboxes in flight since last reap */
+	unsigned nsent;
+	unsigned sent_cap;
 	struct ra_actor *actors;	/* every actor homed here */
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
@@ -45,6 +48,7 @@ typedef struct ra_shard {
 	unsigned budget;		/* messages per actor run */
 	uint64_t idle_poll_ns;		/* user-space CQ poll before sleeping */
 	bool msg_timing;		/* record mailbox wait and run time */
+	uint64_t now_ns;		/* start of the running behavior call */
 	bool shutdown_seen;		/* the runtime is being destroyed */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */

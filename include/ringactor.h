@@ -292,11 +292,13 @@ RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			   const void *data, size_t len);
 
 /*
- * Take ownership of a message's payload buffer. Returns a malloc'd
- * pointer the caller must free(), holding msg->len bytes: the sender's
- * buffer for ra_send_buf(), otherwise a fresh copy (NULL with -ENOMEM is
- * not distinguishable: check msg->len > 0 and the result). Only within the
- * behavior call that received `msg`; a second claim returns a new copy.
+ * Take ownership of a message's payload. Returns a malloc'd pointer to
+ * msg->len bytes that the caller must free(): the sender's own buffer
+ * for ra_send_buf() and payloads over RA_INLINE_PAYLOAD (no copy), a
+ * fresh copy for small inline payloads. Returns NULL when len is 0, when
+ * `msg` is not the message this behavior call received, when an owned
+ * buffer was already claimed, or on ENOMEM. Home shard, only within the
+ * behavior call that received `msg`.
  */
 RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg);
 
