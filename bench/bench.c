@@ -1,6 +1,7 @@
 /*
  * bench.c: the shared benchmark harness (see bench.h for the contracts).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,11 +26,51 @@ static double tv_s(const struct timeval *tv)
 	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
+/*
+ * The CPU clock of thread `tid` of this process. The encoding is the
+ * kernel's stable ABI for per-thread CPU clocks (MAKE_THREAD_CPUCLOCK in
+ * include/linux/posix-timers_types.h, which glibc's pthread_getcpuclockid
+ * also uses): ~tid << 3, CPUCLOCK_PERTHREAD_MASK (4), CPUCLOCK_SCHED (2).
+ */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+	return (clockid_t)(~(unsigned int)tid << 3) | 4 | 2;
+}
+
+/*
+ * Book the CPU time every live thread has run since the scheduler last
+ * booked it. getrusage() sums what is booked, and a thread running on
+ * another CPU is booked only at its next tick or switch: up to 1/HZ (4 ms
+ * at HZ=250) late, more than a whole batch here. Reading a thread's CPU
+ * clock runs task_sched_runtime(), which books a running thread up to
+ * now, so a getrusage() right after is exact to within the time this
+ * loop takes (tens of us, alike at both ends of an interval).
+ */
+static void book_threads(void)
+{
+	struct dirent *de;
+	struct timespec ts;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		/* Fails harmlessly for a thread that has just exited. */
+		if (tid > 0)
+			clock_gettime(thread_cpu_clock(tid), &ts);
+	}
+	closedir(d);
+}
+
 void bench_cpu_now(struct bench_cpu *c)
 {
 	struct rusage ru;
 
 	memset(c, 0, sizeof(*c));
+	book_threads();
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		return;
 	c->user_s = tv_s(&ru.ru_utime);
@@ -48,6 +89,14 @@ void bench_cpu_sub(const struct bench_cpu *end, const struct bench_cpu *start,
 	d.nvcsw = end->nvcsw - start->nvcsw;
 	d.nivcsw = end->nivcsw - start->nivcsw;
 	*out = d;
+}
+
+void bench_cpu_add(struct bench_cpu *acc, const struct bench_cpu *d)
+{
+	acc->user_s += d->user_s;
+	acc->sys_s += d->sys_s;
+	acc->nvcsw += d->nvcsw;
+	acc->nivcsw += d->nivcsw;
 }
 
 void bench_sleep_ns(uint64_t ns)
@@ -282,6 +331,7 @@ void bench_opts_init(struct bench_opts *o, const char *name, int ops,
 	o->name = name;
 	o->warmup = BENCH_DEFAULT_WARMUP;
 	o->batches = BENCH_DEFAULT_BATCHES;
+	o->rounds = BENCH_DEFAULT_ROUNDS;
 	o->ops = ops;
 	o->shards = shards;
 	o->pin = true;
@@ -297,9 +347,12 @@ static void usage(FILE *f, const struct bench_opts *o)
 	fprintf(f,
 		"usage: %s [options]\n"
 		"  --batches N      timed batches (default %d)\n"
-		"  --warmup N       warm-up batches (default %d)\n"
+		"  --warmup N       warm-up batches per round (default %d)\n"
+		"  --rounds N       alternate floor and measured runs N "
+		"times (default %d)\n"
 		"  --ops N          operations per batch (default %d)\n"
-		"  --quick          smoke run: %d batches, %d warm-up\n"
+		"  --quick          smoke run: %d batches, %d warm-up, "
+		"1 round\n"
 		"  --shards N       shards (default %u)\n"
 		"  --no-pin         do not pin shards/threads to CPUs\n"
 		"  --idle-poll NS   shard idle poll before sleeping "
@@ -309,7 +362,8 @@ static void usage(FILE *f, const struct bench_opts *o)
 		"  --no-idle        skip the idle CPU measurement\n"
 		"  --json FILE      append results to FILE (JSON array)\n"
 		"  --hgrm FILE      write the per-op histogram (.hgrm, us)\n",
-		o->name, BENCH_DEFAULT_BATCHES, BENCH_DEFAULT_WARMUP, o->ops,
+		o->name, BENCH_DEFAULT_BATCHES, BENCH_DEFAULT_WARMUP,
+		BENCH_DEFAULT_ROUNDS, o->ops,
 		BENCH_QUICK_BATCHES, BENCH_QUICK_WARMUP, o->shards,
 		(uint64_t)RA_DEFAULT_IDLE_POLL_NS);
 }
@@ -330,13 +384,15 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 {
 	enum {
-		OPT_BATCHES = 256, OPT_WARMUP, OPT_OPS, OPT_QUICK, OPT_SHARDS,
-		OPT_NO_PIN, OPT_IDLE_POLL, OPT_NO_MSG_TIMING, OPT_NO_FLOOR,
-		OPT_NO_IDLE, OPT_JSON, OPT_HGRM,
+		/* In the order of lopts[], which `bad:` relies on. */
+		OPT_BATCHES = 256, OPT_WARMUP, OPT_ROUNDS, OPT_OPS, OPT_QUICK,
+		OPT_SHARDS, OPT_NO_PIN, OPT_IDLE_POLL, OPT_NO_MSG_TIMING,
+		OPT_NO_FLOOR, OPT_NO_IDLE, OPT_JSON, OPT_HGRM,
 	};
 	static const struct option lopts[] = {
 		{ "batches", required_argument, NULL, OPT_BATCHES },
 		{ "warmup", required_argument, NULL, OPT_WARMUP },
+		{ "rounds", required_argument, NULL, OPT_ROUNDS },
 		{ "ops", required_argument, NULL, OPT_OPS },
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "shards", required_argument, NULL, OPT_SHARDS },
@@ -350,7 +406,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool batches_set = false, warmup_set = false;
+	bool batches_set = false, warmup_set = false, rounds_set = false;
 	long v;
 	int c;
 
@@ -368,6 +424,12 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 				goto bad;
 			o->warmup = (int)v;
 			warmup_set = true;
+			break;
+		case OPT_ROUNDS:
+			if (parse_long(optarg, 1, 1000000, &v))
+				goto bad;
+			o->rounds = (int)v;
+			rounds_set = true;
 			break;
 		case OPT_OPS:
 			if (parse_long(optarg, 1, INT_MAX, &v))
@@ -424,8 +486,12 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 			o->batches = BENCH_QUICK_BATCHES;
 		if (!warmup_set)
 			o->warmup = BENCH_QUICK_WARMUP;
+		if (!rounds_set)
+			o->rounds = 1;
 		o->idle_window_s = BENCH_QUICK_IDLE_WINDOW_S;
 	}
+	if (o->rounds > o->batches)
+		o->rounds = o->batches;
 	return 0;
 bad:
 	fprintf(stderr, "%s: bad value '%s' for --%s\n", o->name, optarg,
@@ -450,10 +516,11 @@ void bench_print_header(FILE *f, const struct bench_opts *o,
 {
 	fprintf(f, "# %s: nproc=%ld (allowed %ld) kernel=%s %s | shards=%u "
 		"pin=%s idle_poll=%" PRIu64 "ns msg_timing=%s | ops/batch=%d "
-		"warmup=%d batches=%d%s%s%s\n",
+		"warmup=%d batches=%d rounds=%d%s%s%s\n",
 		o->name, m->nproc, m->nallowed, m->kernel, m->arch, o->shards,
 		o->pin ? "yes" : "no", o->idle_poll_ns,
 		o->msg_timing ? "on" : "off", o->ops, o->warmup, o->batches,
+		o->rounds,
 		o->quick || o->batches < BENCH_MIN_BATCHES ?
 		" (smoke run, not a measurement)" : "",
 		extra ? " | " : "", extra ? extra : "");
@@ -478,19 +545,19 @@ void bench_series_fini(struct bench_series *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int bench_run_batches(const struct bench_opts *o, bench_batch_fn fn,
-		      void *arg, struct bench_series *s)
+int bench_run_batches(int warmup, int batches, bench_batch_fn fn, void *arg,
+		      struct bench_series *s)
 {
 	struct bench_cpu c0, c1;
 	uint64_t w0 = 0, t0;
 	double ns;
 	int i, ret = 0;
 
-	s->n = 0;
-	for (i = 0; i < o->warmup + o->batches; i++) {
-		bool timed = i >= o->warmup;
+	memset(&c0, 0, sizeof(c0));
+	for (i = 0; i < warmup + batches; i++) {
+		bool timed = i >= warmup;
 
-		if (i == o->warmup) {
+		if (i == warmup) {
 			bench_cpu_now(&c0);
 			w0 = bench_now_ns();
 		}
@@ -504,12 +571,20 @@ int bench_run_batches(const struct bench_opts *o, bench_batch_fn fn,
 		if (timed)
 			s->batch_ns[s->n++] = ns;
 	}
-	if (i > o->warmup) {
+	if (i > warmup) {
 		bench_cpu_now(&c1);
-		s->wall_ns = (double)(bench_now_ns() - w0);
-		bench_cpu_sub(&c1, &c0, &s->cpu);
+		s->wall_ns += (double)(bench_now_ns() - w0);
+		bench_cpu_sub(&c1, &c0, &c1);
+		bench_cpu_add(&s->cpu, &c1);
 	}
 	return ret;
+}
+
+int bench_round_batches(const struct bench_opts *o, int round)
+{
+	int rounds = o->rounds > 0 ? o->rounds : 1;
+
+	return o->batches / rounds + (round < o->batches % rounds);
 }
 
 /* ------------------------------------------------------------------ */

@@ -34,6 +34,7 @@
 #define BENCH_MIN_BATCHES	30	/* fewer is reported as a smoke run */
 #define BENCH_QUICK_WARMUP	2
 #define BENCH_QUICK_BATCHES	5
+#define BENCH_DEFAULT_ROUNDS	5	/* floor and measured runs alternate */
 #define BENCH_IDLE_SETTLE_NS	100000000ull	/* 100 ms past the poll */
 #define BENCH_IDLE_WINDOW_S	1.0
 #define BENCH_QUICK_IDLE_WINDOW_S 0.2
@@ -74,6 +75,12 @@ static inline void bench_cpu_relax(void)
  * CPU used by the whole process (getrusage RUSAGE_SELF, every thread), as
  * a snapshot or as the difference of two. Context switch counts help tell
  * a polling run (involuntary) from a sleeping one (voluntary).
+ *
+ * getrusage() sums the CPU time the scheduler has booked, and it books a
+ * thread running on another CPU only at its next tick or switch, up to
+ * 1/HZ (4 ms at HZ=250) late: more than a whole batch. So bench_cpu_now()
+ * first reads every live thread's CPU clock, which books it up to now,
+ * and the snapshot is exact to within its own duration (tens of us).
  */
 struct bench_cpu {
 	double user_s;		/* user CPU seconds */
@@ -88,6 +95,9 @@ void bench_cpu_now(struct bench_cpu *c);
 /* `*out` = `*end` - `*start` (out may alias either). */
 void bench_cpu_sub(const struct bench_cpu *end, const struct bench_cpu *start,
 		   struct bench_cpu *out);
+
+/* `*acc` += `*d`, to sum the differences of several intervals. */
+void bench_cpu_add(struct bench_cpu *acc, const struct bench_cpu *d);
 
 /* user + sys seconds. */
 static inline double bench_cpu_total_s(const struct bench_cpu *c)
@@ -182,9 +192,12 @@ void bench_machine_get(struct bench_machine *m);
  * Options common to all benchmarks. bench_opts_init() sets the defaults;
  * bench_opts_parse() reads the command line:
  *   --batches N   timed batches (default 50)
- *   --warmup N    warm-up batches (default 10)
+ *   --warmup N    warm-up batches per round (default 10)
+ *   --rounds N    alternate floor and measured runs N times, splitting
+ *                 the batches between them (default 5), so that a slow
+ *                 or fast spell of the machine weighs on both alike
  *   --ops N       operations per batch (the benchmark's default)
- *   --quick       smoke run: 5 batches, 2 warm-up, short idle window
+ *   --quick       smoke run: 5 batches, 2 warm-up, 1 round, short idle
  *   --shards N    shards (the benchmark's default)
  *   --no-pin      do not pin threads/shards to CPUs
  *   --idle-poll NS  shard idle poll before sleeping (library default)
@@ -197,8 +210,9 @@ void bench_machine_get(struct bench_machine *m);
  */
 struct bench_opts {
 	const char *name;	/* benchmark name, e.g. "ping_pong" */
-	int warmup;		/* warm-up batches */
-	int batches;		/* timed batches */
+	int warmup;		/* warm-up batches, per round */
+	int batches;		/* timed batches, over all rounds */
+	int rounds;		/* floor/measured alternations */
 	int ops;		/* operations per batch */
 	unsigned shards;	/* shards (and floor threads) */
 	bool quick;		/* --quick given */
@@ -272,13 +286,18 @@ int bench_series_init(struct bench_series *s, int n);
 void bench_series_fini(struct bench_series *s);
 
 /*
- * Call `fn` for o->warmup then o->batches batches, snapshotting the
- * process CPU just before the first timed batch and just after the last.
- * `s` must come from bench_series_init() with room for o->batches.
- * Returns 0 or fn's error (s->n then says how far it got).
+ * Call `fn` for `warmup` then `batches` batches, snapshotting the process
+ * CPU just before the first timed batch and just after the last. The
+ * batch times are appended to `s` (from bench_series_init(), with room
+ * for them), the CPU and wall time added to s->cpu and s->wall_ns, so a
+ * run split in rounds calls this once per round. `index` counts from 0
+ * within the call. Returns 0 or fn's error (s->n says how far it got).
  */
-int bench_run_batches(const struct bench_opts *o, bench_batch_fn fn,
-		      void *arg, struct bench_series *s);
+int bench_run_batches(int warmup, int batches, bench_batch_fn fn, void *arg,
+		      struct bench_series *s);
+
+/* Timed batches of round `round` (0-based) when o->batches are split. */
+int bench_round_batches(const struct bench_opts *o, int round);
 
 /* ------------------------------------------------------------------ */
 /* Results                                                              */
@@ -363,8 +382,9 @@ int bench_json_append(const char *path, const struct bench_result *r,
  */
 struct floor_msgring {
 	/* in */
-	int warmup;		/* warm-up batches */
-	int batches;		/* timed batches */
+	int warmup;		/* warm-up batches, per round */
+	int batches;		/* timed batches, over all rounds */
+	int rounds;		/* floor/measured alternations */
 	int rts;		/* round trips per batch */
 	bool pin;		/* pin the threads to cpu[0], cpu[1] */
 	int cpu[2];		/* from bench_pick_cpus() */

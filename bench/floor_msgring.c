@@ -226,8 +226,8 @@ static void *floor_thread(void *arg)
 		atomic_store(&run->abort, true);
 	}
 	s->err = ret;
-	/* Wait for the ponger to be done before closing a ring it targets. */
 out:
+	/* Neither ring goes away while the other thread may still target it. */
 	pthread_barrier_wait(&run->ready);
 	if (!run->setup_err[s->idx])
 		io_uring_queue_exit(&s->ring);

@@ -9,6 +9,11 @@
  * eventfd. Main blocks in read(2) meanwhile, so it takes no CPU from the
  * shards and the signal is outside the timed region.
  *
+ * The floor (floor_msgring.c) and the runtime take turns in rounds, each
+ * with its share of the batches, so that a slow or fast spell of a shared
+ * machine weighs on both sides of the ratio alike. The runtime lives
+ * through all rounds; its shards fall asleep while the floor runs.
+ *
  * Then the idle cost: a 2-shard runtime with the default config, one
  * exchange, a wait past the poll window, and the process CPU over a second
  * of main sleeping, as a percentage of one CPU.
@@ -100,6 +105,8 @@ static int pinger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		if (msg->len != sizeof(st))
 			return pinger_fail(p, -EPROTO);
 		memcpy(&st, msg->data, sizeof(st));
+		if (st.rts == 0)
+			return pinger_fail(p, -EINVAL);
 		p->left = st.rts;
 		p->record = st.record;
 		p->seq = 0;
@@ -159,8 +166,6 @@ struct pp_pair {
 	ra_runtime_t *rt;
 	ra_ref_t pinger;
 	struct pp_shared sh;
-	ra_stats_t st0;		/* counters before the timed batches */
-	bool have_st0;
 };
 
 static int pp_setup(struct pp_pair *pp, const ra_config_t *cfg,
@@ -201,8 +206,6 @@ static void pp_teardown(struct pp_pair *pp)
 {
 	int ret;
 
-	if (pp->have_st0)
-		ra_stats_fini(&pp->st0);
 	ret = ra_runtime_destroy(pp->rt);
 	if (ret)
 		fprintf(stderr, "ping_pong: ra_runtime_destroy: %s\n",
@@ -235,23 +238,20 @@ static int pp_batch_rts(struct pp_pair *pp, uint32_t rts, bool record,
 struct pp_run {
 	struct pp_pair *pp;
 	uint32_t rts;
-	int warmup;
 };
 
 static int pp_batch(void *arg, int index, bool timed, double *batch_ns)
 {
 	struct pp_run *r = arg;
 
-	/* Counters from here on cover the timed batches only. */
-	if (index == r->warmup && !r->pp->have_st0)
-		r->pp->have_st0 = !ra_stats_snapshot(r->pp->rt, &r->pp->st0);
 	return pp_batch_rts(r->pp, r->rts, timed, batch_ns);
 }
 
-/* The runtime's own counters over the timed batches, kept for printing. */
+/* The runtime's own counters over all ringactor batches, for printing. */
 struct pp_counters {
 	bool valid;
-	ra_stats_t s1;		/* snapshot after the timed batches */
+	ra_stats_t s0;		/* snapshot before the first batch */
+	ra_stats_t s1;		/* snapshot after the last */
 	double remote_per_rt;	/* cross-shard sends per round trip */
 	double sqes_per_rt;	/* msg_ring SQEs per round trip */
 	double sleeps_per_batch; /* shard sleeps per batch */
@@ -259,121 +259,128 @@ struct pp_counters {
 	uint64_t dead;		/* dead letters */
 };
 
-static void take_counters(struct pp_pair *pp, int batches, int rts,
-			  struct pp_counters *c)
+static void counters_end(struct pp_pair *pp, int batches, int rts,
+			 struct pp_counters *c)
 {
-	const ra_stats_t *s0 = &pp->st0;
 	double rt_total = (double)batches * rts;
 
-	if (!pp->have_st0 || batches <= 0 ||
-	    ra_stats_snapshot(pp->rt, &c->s1))
+	if (!c->valid)
 		return;
-	c->valid = true;
-	c->remote_per_rt = (double)(c->s1.msgs_remote - s0->msgs_remote) /
+	if (batches <= 0 || ra_stats_snapshot(pp->rt, &c->s1)) {
+		ra_stats_fini(&c->s0);
+		c->valid = false;
+		return;
+	}
+	c->remote_per_rt = (double)(c->s1.msgs_remote - c->s0.msgs_remote) /
 			   rt_total;
 	c->sqes_per_rt = (double)(c->s1.msgring_batches -
-				  s0->msgring_batches) / rt_total;
-	c->sleeps_per_batch = (double)(c->s1.sleeps - s0->sleeps) / batches;
-	c->retries = c->s1.msgring_retries - s0->msgring_retries;
-	c->dead = c->s1.dead_letters - s0->dead_letters;
+				  c->s0.msgring_batches) / rt_total;
+	c->sleeps_per_batch = (double)(c->s1.sleeps - c->s0.sleeps) / batches;
+	c->retries = c->s1.msgring_retries - c->s0.msgring_retries;
+	c->dead = c->s1.dead_letters - c->s0.dead_letters;
 }
 
 static void print_counters(struct pp_counters *c)
 {
 	if (!c->valid)
 		return;
-	printf("runtime over the timed batches: remote msgs/rt %.2f, "
-	       "msg_ring SQEs/rt %.2f, retries %" PRIu64 ", sleeps/batch "
-	       "%.2f, dead letters %" PRIu64 "\n", c->remote_per_rt,
-	       c->sqes_per_rt, c->retries, c->sleeps_per_batch, c->dead);
+	printf("runtime, all ringactor batches incl. warm-up: remote "
+	       "msgs/rt %.2f, msg_ring SQEs/rt %.2f, retries %" PRIu64
+	       ", sleeps/batch %.2f, dead letters %" PRIu64 "\n",
+	       c->remote_per_rt, c->sqes_per_rt, c->retries,
+	       c->sleeps_per_batch, c->dead);
 	bench_hdr_summary(stdout, "runtime mailbox wait",
 			  c->s1.mailbox_wait_ns);
 	bench_hdr_summary(stdout, "runtime behavior run", c->s1.run_ns);
+	ra_stats_fini(&c->s0);
 	ra_stats_fini(&c->s1);
 	c->valid = false;
 }
 
-/* The ringactor half: returns 0 or -errno; fills `res` and `per_rt`. */
-static int run_ringactor(const struct bench_opts *o, ra_hdr_t *per_rt,
-			 struct bench_result *res, double *cpu_wall,
-			 struct pp_counters *ctr)
+/* One round of the floor: appends its batches to `s`. */
+static int floor_round(const struct bench_opts *o, int batches,
+		       ra_hdr_t *per_rt, struct bench_series *s,
+		       struct floor_msgring *f)
 {
-	struct pp_pair pp;
-	struct bench_series s;
-	struct pp_run r;
-	ra_config_t cfg;
-	int ret;
-
-	bench_opts_config(o, &cfg);
-	ret = bench_series_init(&s, o->batches);
-	if (ret)
-		return ret;
-	ret = pp_setup(&pp, &cfg, per_rt);
-	if (ret) {
-		bench_series_fini(&s);
-		return ret;
-	}
-	r.pp = &pp;
-	r.rts = (uint32_t)o->ops;
-	r.warmup = o->warmup;
-	ret = bench_run_batches(o, pp_batch, &r, &s);
-	if (ret)
-		fprintf(stderr, "ping_pong: batch %d: %s\n", s.n,
-			ra_strerror(ret));
-	else if (pp.sh.bad_acks)
-		fprintf(stderr, "ping_pong: %" PRIu64 " ACKs out of order\n",
-			pp.sh.bad_acks);
-	if (!ret)
-		take_counters(&pp, s.n, o->ops, ctr);
-	pp_teardown(&pp);
-	if (!ret) {
-		ret = bench_result_fill(res, &s, per_rt);
-		*cpu_wall = bench_cpu_total_s(&s.cpu) * 1e9 / s.wall_ns;
-		bench_result_add(res, "cpu_wall_ratio", *cpu_wall);
-	}
-	bench_series_fini(&s);
-	if (!ret && pp.sh.bad_acks)
-		ret = -EPROTO;
-	return ret;
-}
-
-/* The floor half. */
-static int run_floor(const struct bench_opts *o, ra_hdr_t *per_rt,
-		     struct bench_result *res, char *desc, size_t desc_len)
-{
-	struct floor_msgring f;
-	struct bench_series s;
+	struct bench_cpu cpu;
 	uint64_t w0;
 	int ret;
 
-	memset(&f, 0, sizeof(f));
-	f.warmup = o->warmup;
-	f.batches = o->batches;
-	f.rts = o->ops;
-	f.pin = o->pin;
-	bench_pick_cpus(2, f.cpu);
-	ret = bench_series_init(&s, o->batches);
-	if (ret)
-		return ret;
+	memset(f, 0, sizeof(*f));
+	f->warmup = o->warmup;
+	f->batches = batches;
+	f->rts = o->ops;
+	f->pin = o->pin;
+	bench_pick_cpus(2, f->cpu);
 	w0 = bench_now_ns();
-	ret = floor_msgring_run(&f, s.batch_ns, per_rt, &s.cpu);
+	ret = floor_msgring_run(f, s->batch_ns + s->n, per_rt, &cpu);
 	if (ret) {
 		fprintf(stderr, "ping_pong: floor: %s\n", strerror(-ret));
-		bench_series_fini(&s);
 		return ret;
 	}
-	s.n = o->batches;
-	s.wall_ns = (double)(bench_now_ns() - w0);
-	ret = bench_result_fill(res, &s, per_rt);
-	bench_series_fini(&s);
-	snprintf(desc, desc_len, "floor: msg_ring, CQ peek, %s, %s, %s",
-		 f.pinned ? (f.cpu[0] == 0 && f.cpu[1] == 1 ? "CPUs 0,1" :
-			     "pinned") : "unpinned",
-		 f.single_issuer ? "SINGLE_ISSUER" : "plain ring",
-		 f.skip_cqe ? "own CQE skipped" : "own CQE reaped");
-	if (f.shared_cpu)
-		snprintf(desc + strlen(desc), desc_len - strlen(desc),
-			 ", ONE CPU: pollers yield");
+	s->n += batches;
+	s->wall_ns += (double)(bench_now_ns() - w0);
+	bench_cpu_add(&s->cpu, &cpu);
+	return 0;
+}
+
+static void floor_describe(const struct floor_msgring *f, char *desc,
+			   size_t len)
+{
+	snprintf(desc, len, "floor: msg_ring, CQ peek, %s, %s, %s%s",
+		 !f->pinned ? "unpinned" :
+		 f->cpu[0] == 0 && f->cpu[1] == 1 ? "CPUs 0,1" : "pinned",
+		 f->single_issuer ? "SINGLE_ISSUER" : "plain ring",
+		 f->skip_cqe ? "own CQE skipped" : "own CQE reaped",
+		 f->shared_cpu ? ", ONE CPU: pollers yield" : "");
+}
+
+/*
+ * The measured run: o->rounds rounds, each the floor's share of batches
+ * then ringactor's, with the runtime kept between them (its shards fall
+ * asleep while the floor runs). Fills both series and histograms.
+ */
+static int run_rounds(const struct bench_opts *o, ra_hdr_t *ra_rt,
+		      ra_hdr_t *fl_rt, struct bench_series *ra_s,
+		      struct bench_series *fl_s, struct pp_counters *ctr,
+		      char *fdesc, size_t fdesc_len)
+{
+	struct floor_msgring f;
+	struct pp_pair pp;
+	struct pp_run r;
+	ra_config_t cfg;
+	int i, nb, ret, ra_batches = 0;
+
+	bench_opts_config(o, &cfg);
+	ret = pp_setup(&pp, &cfg, ra_rt);
+	if (ret)
+		return ret;
+	r.pp = &pp;
+	r.rts = (uint32_t)o->ops;
+	ctr->valid = !ra_stats_snapshot(pp.rt, &ctr->s0);
+	for (i = 0; i < o->rounds; i++) {
+		nb = bench_round_batches(o, i);
+		if (o->floor) {
+			ret = floor_round(o, nb, fl_rt, fl_s, &f);
+			if (ret)
+				break;
+			floor_describe(&f, fdesc, fdesc_len);
+		}
+		ret = bench_run_batches(o->warmup, nb, pp_batch, &r, ra_s);
+		ra_batches += o->warmup + nb;
+		if (ret) {
+			fprintf(stderr, "ping_pong: batch %d: %s\n", ra_s->n,
+				ra_strerror(ret));
+			break;
+		}
+	}
+	counters_end(&pp, ra_batches, o->ops, ctr);
+	if (!ret && pp.sh.bad_acks) {
+		fprintf(stderr, "ping_pong: %" PRIu64 " ACKs out of order\n",
+			pp.sh.bad_acks);
+		ret = -EPROTO;
+	}
+	pp_teardown(&pp);
 	return ret;
 }
 
@@ -412,15 +419,21 @@ static int run_idle(const struct bench_opts *o, double *pct,
 	return ret;
 }
 
+static bool io_uring_missing(int err)
+{
+	return err == -ENOSYS || err == -EPERM;
+}
+
 int main(int argc, char **argv)
 {
+	struct bench_series ra_s, fl_s;
 	struct bench_result ra, fl;
 	struct bench_machine m;
 	struct bench_opts o;
+	struct pp_counters ctr = { .valid = false };
 	ra_hdr_t *ra_rt = NULL, *fl_rt = NULL;
 	char fdesc[160] = "floor: not run";
-	double idle_pct = -1, idle_sleeps = -1, cpu_wall = 0;
-	struct pp_counters ctr = { .valid = false };
+	double idle_pct = -1, idle_sleeps = -1, cpu_wall;
 	int ret;
 
 	bench_opts_init(&o, "ping_pong", PP_DEFAULT_RTS, PP_SHARDS);
@@ -431,36 +444,33 @@ int main(int argc, char **argv)
 	bench_machine_get(&m);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	if (bench_hdr_create(&ra_rt) || bench_hdr_create(&fl_rt)) {
+	if (bench_hdr_create(&ra_rt) || bench_hdr_create(&fl_rt) ||
+	    bench_series_init(&ra_s, o.batches) ||
+	    bench_series_init(&fl_s, o.batches)) {
 		fprintf(stderr, "ping_pong: out of memory\n");
 		return 1;
 	}
-	bench_result_init(&fl, "floor_msgring", &o);
-	bench_result_init(&ra, "ping_pong", &o);
-
-	/* The floor first, while no runtime exists to share the CPUs. */
-	if (o.floor) {
-		ret = run_floor(&o, fl_rt, &fl, fdesc, sizeof(fdesc));
-		if (ret == -ENOSYS || ret == -EPERM) {
-			printf("# SKIP: io_uring unavailable (%s)\n",
-			       strerror(-ret));
-			return 77;
-		}
-		if (ret)
-			return 1;
-	}
-	bench_print_header(stdout, &o, &m, fdesc);
-
-	ret = run_ringactor(&o, ra_rt, &ra, &cpu_wall, &ctr);
-	if (ret == -ENOSYS || ret == -EPERM) {
-		printf("# SKIP: io_uring unavailable (%s)\n",
-		       ra_strerror(ret));
+	ret = run_rounds(&o, ra_rt, fl_rt, &ra_s, &fl_s, &ctr, fdesc,
+			 sizeof(fdesc));
+	if (io_uring_missing(ret)) {
+		printf("# SKIP: io_uring unavailable (%s)\n", strerror(-ret));
 		return 77;
 	}
 	if (ret)
 		return 1;
-	if (o.floor)
+	bench_print_header(stdout, &o, &m, fdesc);
+
+	bench_result_init(&fl, "floor_msgring", &o);
+	bench_result_init(&ra, "ping_pong", &o);
+	if (bench_result_fill(&ra, &ra_s, ra_rt))
+		return 1;
+	cpu_wall = bench_cpu_total_s(&ra_s.cpu) * 1e9 / ra_s.wall_ns;
+	bench_result_add(&ra, "cpu_wall_ratio", cpu_wall);
+	if (o.floor) {
+		if (bench_result_fill(&fl, &fl_s, fl_rt))
+			return 1;
 		bench_result_set_floor(&ra, &fl);
+	}
 
 	if (o.idle) {
 		ret = run_idle(&o, &idle_pct, &idle_sleeps);
@@ -509,6 +519,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ping_pong: %s: %s\n", o.hgrm_path,
 				strerror(-ret));
 	}
+	bench_series_fini(&ra_s);
+	bench_series_fini(&fl_s);
 	ra_hdr_destroy(ra_rt);
 	ra_hdr_destroy(fl_rt);
 	return ret ? 1 : 0;
