@@ -90,9 +90,14 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 	a->status = RA_ACTOR_STOPPING;
 	ra__slot_kill(ra__slot_get(sh->rt->slots, a->ref.slot));
 	for (ra_envelope_t *e; (e = ra__mailbox_pop(&a->mbox));) {
-		if (e->kind == RA_ENV_USER && e->type != RA_MSG_IO)
+		if (e->kind != RA_ENV_USER) {
+			ra__envelope_release(sh, e);
+		} else if (e->type == RA_MSG_IO) {
+			ra__io_discard_completion(sh, e);
+		} else {
 			ra__stat_inc(&sh->stats.dead_letters);
-		ra__envelope_release(sh, e);
+			ra__envelope_release(sh, e);
+		}
 	}
 	if (a->io_pending) {
 		ra__io_cancel_all(sh, a);

@@ -320,8 +320,12 @@ RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg);
  * pending operations are cancelled (IORING_OP_ASYNC_CANCEL) and their
  * completions drained before terminate runs, so terminate may free them.
  *
+ * A socket accepted for an actor that stops before it reads the
+ * completion is closed by the runtime.
+ *
  * All: home shard of `self`. Errors: -EINVAL (fd < 0, buf NULL with len >
- * 0, len > INT32_MAX), -ENOMEM, -ESHUTDOWN (the actor is stopping).
+ * 0, len > INT32_MAX), -ENOMEM, -EAGAIN (the kernel refused to take the
+ * queued SQEs, so no SQE was free), -ESHUTDOWN (the actor is stopping).
  */
 RA_API int ra_io_read(ra_ctx_t *self, int fd, void *buf, size_t len,
 		      uint64_t off, uint64_t tag);

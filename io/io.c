@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "actors/actor.h"
 #include "core/clock.h"
@@ -131,6 +132,7 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 			ra__pool_put(&sh->pool, env);
 		if (req)
 			req_put(sh, req);
+		/* No SQE even after submitting: the kernel refused. */
 		return env ? -EAGAIN : -ENOMEM;
 	}
 	env->to = self->ref;
@@ -142,6 +144,7 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 	req->actor = self;
 	req->env = env;
 	req->op = (uint8_t)op;
+	env->io_op = (uint8_t)op;
 	req->submit_ns = ra__now_ns();
 	prep(sqe, op, x);
 	io_uring_sqe_set_data64(sqe, ra__ud_make(RA_UD_IO, req, 0));
@@ -149,6 +152,13 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 	sh->io_inflight++;
 	ra__stat_inc(&sh->stats.io_submitted);
 	return 0;
+}
+
+void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env)
+{
+	if (env->io_op == RA_IO_ACCEPT && env->res >= 0)
+		close(env->res);
+	ra__envelope_release(sh, env);
 }
 
 void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
@@ -163,13 +173,13 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
 	sh->io_inflight--;
 	req_put(sh, req);
 	ra__stat_inc(&sh->stats.io_completed);
+	env->res = res;
 	if (a->status == RA_ACTOR_STOPPING) {
 		/* Drained after cancellation: the buffer is free again. */
-		ra__envelope_release(sh, env);
+		ra__io_discard_completion(sh, env);
 		ra__actor_io_drained(sh, a);
 		return;
 	}
-	env->res = res;
 	env->sent_ns = sh->msg_timing ? now : 0;
 	ra__actor_enqueue(sh, a, env);
 }

@@ -30,6 +30,13 @@ typedef struct ra_io_req {
 /* A CQE for `req` arrived on `sh` with `res`. */
 void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res);
 
+/*
+ * Drop a completion nobody will read (its actor is stopping): release
+ * the envelope, and close the socket a successful accept made, which
+ * would otherwise leak.
+ */
+void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env);
+
 /* Cancel every pending request of `a` (IORING_OP_ASYNC_CANCEL). */
 void ra__io_cancel_all(ra_shard_t *sh, struct ra_actor *a);
 

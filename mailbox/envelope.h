@@ -42,7 +42,8 @@ typedef struct ra_envelope {
 	uint64_t sent_ns;	/* send time for the mailbox-wait histogram */
 	void *data;		/* payload: inl, or an owned buffer */
 	unsigned char inl[RA_INLINE_PAYLOAD];
-	unsigned char pad_[16];	/* round to two cache lines */
+	uint8_t io_op;		/* RA_MSG_IO: enum ra_io_op of the request */
+	unsigned char pad_[15];	/* round to two cache lines */
 } ra_envelope_t;
 
 _Static_assert(sizeof(ra_envelope_t) == 128, "envelope is two cache lines");
