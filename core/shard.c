@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "actors/actor.h"
@@ -28,7 +29,33 @@
 #include "core/tsan.h"
 #include "io/io.h"
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define RA_HAVE_VALGRIND_H 1
+#endif
+#endif
+
 _Thread_local ra_shard_t *ra__tls_shard;
+
+/*
+ * Valgrind 3.19 keeps its global lock while a thread blocks in
+ * io_uring_enter (it does not mark the syscall as blocking), so a
+ * sleeping shard would freeze every other thread. Under valgrind, or with
+ * RA_NO_KERNEL_WAIT=1 in the environment, idle shards nap instead.
+ */
+static bool ra__under_valgrind(void)
+{
+	const char *env = getenv("RA_NO_KERNEL_WAIT");
+
+	if (env && *env == '1')
+		return true;
+#if RA_HAVE_VALGRIND_H
+	return RUNNING_ON_VALGRIND;
+#else
+	return false;
+#endif
+}
 
 #define REAP_BATCH 256
 
@@ -41,6 +68,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->budget = rt->cfg.actor_budget;
 	sh->idle_poll_ns = rt->cfg.idle_poll_ns;
 	sh->msg_timing = !(rt->cfg.flags & RA_CFG_NO_MSG_TIMING);
+	sh->kernel_wait = !ra__under_valgrind();
 	sh->ring_fd = -1;
 	ra__pool_init(&sh->pool, (uint16_t)id);
 	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
@@ -162,7 +190,13 @@ static void sleep_for_cqe(ra_shard_t *sh)
 {
 	ck_pr_store_32(&sh->sleeping, 1);
 	ra__stat_inc(&sh->stats.sleeps);
-	if (sh->shutdown_seen) {
+	if (ra_unlikely(!sh->kernel_wait)) {
+		/* Under valgrind: a nap it knows blocks, then look again. */
+		struct timespec nap = { .tv_nsec = 100000 };
+
+		submit(sh);
+		nanosleep(&nap, NULL);
+	} else if (sh->shutdown_seen) {
 		/* Others' actors may still be finishing: look again soon. */
 		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
 		struct io_uring_cqe *cqe;

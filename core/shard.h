@@ -50,6 +50,7 @@ typedef struct ra_shard {
 	bool msg_timing;		/* record mailbox wait and run time */
 	uint64_t now_ns;		/* start of the running behavior call */
 	bool shutdown_seen;		/* the runtime is being destroyed */
+	bool kernel_wait;		/* sleep in io_uring_enter when idle */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;
