@@ -449,7 +449,7 @@ int kv_route_init(struct kv_route *rt, const struct kv_request *req,
 		rt->one_shard = (uint16_t)kv_key_shard(k.p, k.len, nshards);
 		return 0;
 	}
-	/* One allocation: key_part[nkeys], part_shard[nshards], map[nshards]. */
+	/* One allocation: key_part[nkeys], part_shard and map[nshards]. */
 	rt->key_part = malloc(((size_t)req->nkeys + 2 * (size_t)nshards) *
 			      sizeof(uint16_t));
 	if (!rt->key_part) {

@@ -35,6 +35,16 @@ enum {
 	PS_ERROR,	/* sticky */
 };
 
+/* The protocol errors, worded as Redis words them where it has them. */
+#define E_PROTO		"ERR Protocol error: "
+#define E_MBULK		E_PROTO "invalid multibulk length"
+#define E_BULK		E_PROTO "invalid bulk length"
+#define E_CRLF		E_PROTO "expected CRLF after bulk string"
+#define E_INLINE	E_PROTO "too big inline request"
+#define E_TOO_BIG	E_PROTO "request too big"
+#define E_ARGS		E_PROTO "too many arguments"
+#define E_NOMEM		"ERR out of memory"
+
 /* Most digits we read of a length: 10 is past every limit above. */
 #define MAX_DIGITS 10
 
@@ -170,9 +180,41 @@ static enum resp_status split_inline(struct resp_parser *p, const char *line,
 			i++;
 		r = push_span(p, start, i - start);
 		if (r == -E2BIG)
-			return fail(p, "ERR Protocol error: too many arguments");
+			return fail(p, E_ARGS);
 		if (r)
-			return fail(p, "ERR out of memory");
+			return fail(p, E_NOMEM);
+	}
+	return RESP_CMD;
+}
+
+/*
+ * An inline request: everything up to '\n'. Scanning resumes where the
+ * last call stopped, so a long line fed in pieces is read once. A blank
+ * line is no command (Redis skips it too): it is dropped by moving *base
+ * past it, and the state goes back to PS_START.
+ */
+static enum resp_status parse_inline(struct resp_parser *p, const char *buf,
+				     size_t len, size_t *base)
+{
+	size_t at = *base + p->pos, line;
+	const char *nl = memchr(buf + at, '\n', len - at);
+
+	if (!nl) {
+		p->pos = len - *base;
+		if (p->pos > RESP_MAX_INLINE)
+			return fail(p, E_INLINE);
+		return RESP_NEED_MORE;
+	}
+	line = (size_t)(nl - (buf + *base));
+	if (line > RESP_MAX_INLINE)
+		return fail(p, E_INLINE);
+	if (split_inline(p, buf + *base, line) == RESP_ERROR)
+		return RESP_ERROR;
+	p->pos = line + 1;
+	if (p->nargs == 0) {
+		*base += p->pos;
+		reset_request(p);
+		return RESP_NEED_MORE;
 	}
 	return RESP_CMD;
 }
@@ -183,10 +225,10 @@ static enum resp_status bad_dollar(struct resp_parser *p, unsigned char c)
 
 	if (c >= 0x20 && c < 0x7f)
 		snprintf(msg, sizeof(msg),
-			 "ERR Protocol error: expected '$', got '%c'", c);
+			 E_PROTO "expected '$', got '%c'", c);
 	else
 		snprintf(msg, sizeof(msg),
-			 "ERR Protocol error: expected '$', got '\\x%02x'", c);
+			 E_PROTO "expected '$', got '\\x%02x'", c);
 	return fail(p, msg);
 }
 
@@ -218,31 +260,18 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf,
 			continue;
 		}
 		if (p->state == PS_INLINE) {
-			const char *nl = memchr(buf + at, '\n', len - at);
-			size_t line;
+			enum resp_status st = parse_inline(p, buf, len, &base);
 
-			if (!nl) {
-				p->pos = len - base;
-				if (p->pos > RESP_MAX_INLINE)
-					return fail(p, "ERR Protocol error: too big inline request");
-				break;
-			}
-			line = (size_t)(nl - (buf + base));
-			if (line > RESP_MAX_INLINE)
-				return fail(p, "ERR Protocol error: too big inline request");
-			if (split_inline(p, buf + base, line) == RESP_ERROR)
-				return RESP_ERROR;
-			p->pos = line + 1;
-			if (p->nargs == 0) {
-				/* A blank line is no command; Redis skips it too. */
-				base += p->pos;
+			if (st == RESP_NEED_MORE && p->state == PS_START)
+				continue;	/* a blank line was skipped */
+			if (st == RESP_CMD) {
+				fill_cmd(p, buf + base, cmd);
+				*used = base + p->pos;
 				reset_request(p);
-				continue;
 			}
-			fill_cmd(p, buf + base, cmd);
-			*used = base + p->pos;
-			reset_request(p);
-			return RESP_CMD;
+			if (st != RESP_NEED_MORE)
+				return st;
+			break;
 		}
 		if (at >= len)
 			break;
@@ -262,15 +291,15 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf,
 		case PS_MB_COUNT:
 			r = number_byte(p, c, RESP_MAX_ARGS);
 			if (r < 0)
-				return fail(p, "ERR Protocol error: invalid multibulk length");
+				return fail(p, E_MBULK);
 			if (r == 0)
 				p->state = PS_MB_COUNT_LF;
 			break;
 		case PS_MB_COUNT_LF:
 			if (c != '\n')
-				return fail(p, "ERR Protocol error: invalid multibulk length");
+				return fail(p, E_MBULK);
 			if (p->num == 0) {
-				/* "*0\r\n": valid and empty; Redis ignores it. */
+				/* "*0\r\n" is valid and empty: skip it. */
 				base += p->pos;
 				reset_request(p);
 				break;
@@ -288,29 +317,29 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf,
 		case PS_BULK_LEN:
 			r = number_byte(p, c, RESP_MAX_BULK);
 			if (r < 0)
-				return fail(p, "ERR Protocol error: invalid bulk length");
+				return fail(p, E_BULK);
 			if (r == 0)
 				p->state = PS_BULK_LEN_LF;
 			break;
 		case PS_BULK_LEN_LF:
 			if (c != '\n')
-				return fail(p, "ERR Protocol error: invalid bulk length");
-			/* Refuse before buffering: the +2 is the trailing CRLF. */
+				return fail(p, E_BULK);
+			/* Refuse before buffering; +2 for the CRLF. */
 			if (p->pos + p->num + 2 > RESP_MAX_REQUEST)
-				return fail(p, "ERR Protocol error: request too big");
+				return fail(p, E_TOO_BIG);
 			if (push_span(p, p->pos, p->num))
-				return fail(p, "ERR out of memory");
+				return fail(p, E_NOMEM);
 			p->bulk_left = p->num;
 			p->state = PS_BULK_DATA;
 			break;
 		case PS_BULK_CR:
 			if (c != '\r')
-				return fail(p, "ERR Protocol error: expected CRLF after bulk string");
+				return fail(p, E_CRLF);
 			p->state = PS_BULK_LF;
 			break;
 		case PS_BULK_LF:
 			if (c != '\n')
-				return fail(p, "ERR Protocol error: expected CRLF after bulk string");
+				return fail(p, E_CRLF);
 			if (p->nargs == p->argc) {
 				fill_cmd(p, buf + base, cmd);
 				*used = base + p->pos;
@@ -320,7 +349,7 @@ enum resp_status resp_parse(struct resp_parser *p, const char *buf,
 			p->state = PS_BULK_DOLLAR;
 			break;
 		default:
-			return fail(p, "ERR Protocol error: parser state");
+			return fail(p, E_PROTO "parser state");
 		}
 	}
 	*used = base;
@@ -599,6 +628,9 @@ static bool arity_ok(const struct kv_command *c, size_t argc)
 	return argc >= (size_t)-c->arity;
 }
 
+#define E_NOT_INT	"ERR value is not an integer or out of range"
+#define E_EXPIRE	"ERR invalid expire time in 'set' command"
+
 /*
  * SET key value [EX s | PX ms] [NX | XX]: the options Redis had before
  * 6.0 and that redis-benchmark and most clients send. Checked here, at the
@@ -623,12 +655,10 @@ static int prepare_set(const struct resp_cmd *args, struct kv_request *req,
 			i++;
 			if (resp_parse_i64(args->argv[i].p, args->argv[i].len,
 					   &v))
-				return resp_add_error(out,
-					"ERR value is not an integer or out of range");
+				return resp_add_error(out, E_NOT_INT);
 			if (v <= 0 || (ex && v > KV_MAX_TTL_MS / 1000) ||
 			    v > KV_MAX_TTL_MS)
-				return resp_add_error(out,
-					"ERR invalid expire time in 'set' command");
+				return resp_add_error(out, E_EXPIRE);
 			req->ttl_ms = ex ? v * 1000 : v;
 			req->set_flags |= KV_SET_TTL;
 		} else {
@@ -637,6 +667,44 @@ static int prepare_set(const struct resp_cmd *args, struct kv_request *req,
 	}
 	return 1;
 }
+
+/*
+ * CONFIG GET name...: redis-benchmark asks for "save" and "appendonly"
+ * when it starts and warns unless it gets both, so those two get the true
+ * answer for a server that never persists; any other name is unknown,
+ * which Redis answers by leaving it out (an empty array for all unknown).
+ * Names are matched exactly, not as glob patterns.
+ */
+static int config_get(const struct resp_cmd *args, struct resp_buf *out)
+{
+	static const char *const known[][2] = {
+		{ "save", "" },
+		{ "appendonly", "no" },
+	};
+	size_t i, k, n = 0;
+	int r = 0;
+
+	for (k = 0; k < 2; k++)
+		for (i = 2; i < args->argc; i++)
+			if (arg_is(&args->argv[i], known[k][0])) {
+				n++;
+				break;
+			}
+	r = resp_add_array(out, 2 * n);
+	for (k = 0; k < 2 && !r; k++)
+		for (i = 2; i < args->argc; i++)
+			if (arg_is(&args->argv[i], known[k][0])) {
+				r = resp_add_bulk(out, known[k][0],
+						  strlen(known[k][0])) ||
+				    resp_add_bulk(out, known[k][1],
+						  strlen(known[k][1]));
+				break;
+			}
+	return r ? -ENOMEM : 0;
+}
+
+#define E_CONFIG \
+	"ERR unknown subcommand for 'config'. Only CONFIG GET is supported"
 
 /* The keyless commands, answered by the connection itself. */
 static int run_local(const struct kv_command *c, const struct resp_cmd *args,
@@ -653,17 +721,12 @@ static int run_local(const struct kv_command *c, const struct resp_cmd *args,
 	case KV_CMD_ECHO:
 		return resp_add_bulk(out, args->argv[1].p, args->argv[1].len);
 	case KV_CMD_CONFIG:
-		/*
-		 * redis-benchmark asks CONFIG GET save/appendonly at start;
-		 * an empty array means "no such parameter" and it goes on.
-		 */
 		if (arg_is(&args->argv[1], "get")) {
 			if (args->argc < 3)
 				return reply_arity("config|get", out);
-			return resp_add_array(out, 0);
+			return config_get(args, out);
 		}
-		return resp_add_error(out,
-			"ERR unknown subcommand for 'config'. Only CONFIG GET is supported");
+		return resp_add_error(out, E_CONFIG);
 	case KV_CMD_COMMAND:
 		/* redis-cli asks COMMAND DOCS for hints; none is fine. */
 		return resp_add_array(out, 0);
@@ -1084,6 +1147,8 @@ static int merge_walk(const struct kv_command *cmd, uint32_t nkeys,
 	return 0;
 }
 
+#define E_LOST "ERR internal error: shard reply lost or malformed"
+
 int kv_reply_merge(const struct kv_command *cmd, uint32_t nkeys,
 		   const uint16_t *key_part, const struct kv_part *parts,
 		   unsigned nparts, struct resp_buf *out)
@@ -1112,5 +1177,5 @@ int kv_reply_merge(const struct kv_command *cmd, uint32_t nkeys,
 	out->len = old;
 	if (r == -ENOMEM)
 		return -ENOMEM;
-	return resp_add_error(out, "ERR internal error: shard reply lost or malformed");
+	return resp_add_error(out, E_LOST);
 }

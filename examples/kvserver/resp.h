@@ -55,7 +55,7 @@ struct resp_cmd {
 };
 
 enum resp_status {
-	RESP_ERROR = -1,	/* protocol error: resp_parser_error() says which */
+	RESP_ERROR = -1,	/* protocol error: see resp_parser_error() */
 	RESP_NEED_MORE = 0,	/* no complete command in the bytes given */
 	RESP_CMD = 1,		/* one complete command */
 };
@@ -201,7 +201,7 @@ enum kv_merge {
 struct kv_command {
 	const char *name;	/* lower case, as error replies spell it */
 	enum kv_cmd_id id;
-	int arity;		/* Redis' rule: n exactly, -n at least (with name) */
+	int arity;		/* n: n args, -n: n or more (name included) */
 	enum kv_op op;
 	unsigned first_key;	/* argv index of the first key; 0 = none */
 	unsigned key_step;	/* 0 one key; 1 every arg a key; 2 key value */
