@@ -126,48 +126,48 @@ static void run_init(ra_shard_t *sh, ra_actor_t *a)
 		ra__actor_request_stop(sh, a, -ESHUTDOWN);
 }
 
-/* One behavior call. `now` is the time at entry (0 if not timing). */
-static uint64_t run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e,
-			uint64_t now)
+/*
+ * One behavior call. A message the sender stamped (every timing_sample-th)
+ * is timed: mailbox wait up to now, and the call itself.
+ */
+static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	ra_msg_t m = {
 		.type = e->type,
 		.from = e->from,
-		.data = e->len ? e->data : NULL,
+		.data = e->len ? ra__env_data(e) : NULL,
 		.len = e->len,
-		.res = e->res,
-		.tag = e->tag,
 	};
+	uint64_t start = 0;
 	int ret;
 
-	if (now && e->sent_ns && now > e->sent_ns)
+	if (e->type == RA_MSG_IO) {
+		m.res = e->u.io.res;
+		m.tag = e->u.io.tag;
+	}
+	if (e->sent_ns) {
+		start = ra__now_ns();
 		ra__hdr_record_fast(sh->hists.mailbox_wait_ns,
-				    (int64_t)(now - e->sent_ns));
-	sh->now_ns = now;
+				    (int64_t)(start - e->sent_ns));
+	}
 	a->cur_env = e;
 	ret = a->def->behavior(a, a->state, &m);
 	a->cur_env = NULL;
+	if (start)
+		ra__hdr_record_fast(sh->hists.run_ns,
+				    (int64_t)(ra__now_ns() - start));
 	if (e->type != RA_MSG_IO)
 		ra__stat_inc(&sh->stats.msgs_delivered);
 	ra__envelope_release(sh, e);
 	if (ret < 0)
 		ra__actor_request_stop(sh, a, ret);
-	if (now) {
-		uint64_t end = ra__now_ns();
-
-		ra__hdr_record_fast(sh->hists.run_ns, (int64_t)(end - now));
-		return end;
-	}
-	return 0;
 }
 
 void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 {
-	uint64_t now = sh->msg_timing ? ra__now_ns() : 0;
 	unsigned n = 0;
 
 	a->in_runq = false;
-	sh->now_ns = now;
 	if (a->status == RA_ACTOR_READY)
 		run_init(sh, a);
 	while (!a->stop_requested && n++ < sh->budget) {
@@ -180,7 +180,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 			ra__actor_request_stop(sh, a, 0);
 			break;
 		}
-		now = run_one(sh, a, e, now);
+		run_one(sh, a, e);
 	}
 	/*
 	 * A stop requested during this run may have queued us again
@@ -190,8 +190,9 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 	if (a->stop_requested) {
 		if (!a->in_runq)
 			begin_stop(sh, a);
-	} else if (!ra__mailbox_empty(&a->mbox))
+	} else if (!ra__mailbox_empty(&a->mbox)) {
 		ra__actor_schedule(sh, a);
+	}
 }
 
 /* ---- small public accessors ---- */

@@ -63,8 +63,7 @@ static int fill_payload(ra_envelope_t *e, const void *data, size_t len,
 	e->len = (uint32_t)len;
 	if (len <= RA_INLINE_PAYLOAD && copy) {
 		if (len)
-			memcpy(e->inl, data, len);
-		e->data = e->inl;
+			memcpy(e->u.inl, data, len);
 		return 0;
 	}
 	if (copy) {
@@ -75,7 +74,7 @@ static int fill_payload(ra_envelope_t *e, const void *data, size_t len,
 		memcpy(buf, data, len);
 		data = buf;
 	}
-	e->data = (void *)data;
+	e->u.buf = (void *)data;
 	e->flags |= RA_ENV_OWNED;
 	return 0;
 }
@@ -87,10 +86,7 @@ static void fill_header(ra_envelope_t *e, ra_ref_t to, ra_ref_t from,
 	e->from = from;
 	e->type = type;
 	e->kind = kind;
-	e->res = 0;
-	e->tag = 0;
 	e->len = 0;
-	e->data = NULL;
 	e->sent_ns = sent_ns;
 }
 
@@ -116,13 +112,7 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	e = ra__pool_get(&sh->pool);
 	if (!e)
 		return -ENOMEM;
-	/*
-	 * Stamped with the start of the sending behavior call, not read
-	 * again: a clock read costs ~29 ns here, about a tenth of a
-	 * cross-shard hop. Mailbox wait so includes the rest of the
-	 * sender's call.
-	 */
-	fill_header(e, to, self->ref, type, kind, sh->now_ns);
+	fill_header(e, to, self->ref, type, kind, ra__shard_stamp(sh, 0));
 	ret = fill_payload(e, data, len, copy);
 	if (ret < 0) {
 		ra__pool_put(&sh->pool, e);
@@ -198,13 +188,13 @@ RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg)
 	if (!self || !msg || !self->cur_env || msg->len == 0)
 		return NULL;
 	e = self->cur_env;
-	if (msg->data != e->data)
+	if (msg->data != ra__env_data(e))
 		return NULL;	/* not the message being handled */
 	if (e->flags & RA_ENV_OWNED) {
 		/* Hand over the buffer itself; release will not free it. */
 		e->flags &= (uint8_t)~RA_ENV_OWNED;
-		e->data = NULL;
-		return msg->data ? (void *)msg->data : NULL;
+		e->u.buf = NULL;
+		return (void *)msg->data;
 	}
 	buf = malloc(msg->len);
 	if (buf)

@@ -103,7 +103,6 @@ static ra_envelope_t *spawn_envelope(ra_shard_t *sh, ra_ref_t to)
 		e->from = RA_REF_NULL;
 		e->kind = RA_ENV_SPAWN;
 		e->len = 0;
-		e->data = NULL;
 		e->sent_ns = 0;
 	}
 	return e;

@@ -507,7 +507,7 @@ void bench_opts_config(const struct bench_opts *o, ra_config_t *cfg)
 	if (o->pin)
 		cfg->flags |= RA_CFG_PIN_CPUS;
 	if (!o->msg_timing)
-		cfg->flags |= RA_CFG_NO_MSG_TIMING;
+		cfg->timing_sample = 0;
 	cfg->idle_poll_ns = o->idle_poll_ns;
 }
 

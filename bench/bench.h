@@ -201,7 +201,7 @@ void bench_machine_get(struct bench_machine *m);
  *   --shards N    shards (the benchmark's default)
  *   --no-pin      do not pin threads/shards to CPUs
  *   --idle-poll NS  shard idle poll before sleeping (library default)
- *   --no-msg-timing  set RA_CFG_NO_MSG_TIMING
+ *   --no-msg-timing  set ra_config_t.timing_sample = 0
  *   --no-floor    skip the raw floor run
  *   --no-idle     skip the idle CPU measurement
  *   --json FILE   append results to FILE (a JSON array)
@@ -237,7 +237,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
 
 /*
  * A runtime config from the options: shards, RA_CFG_PIN_CPUS when
- * o->pin, the idle poll and RA_CFG_NO_MSG_TIMING.
+ * o->pin, the idle poll and timing_sample.
  */
 void bench_opts_config(const struct bench_opts *o, ra_config_t *cfg);
 

@@ -9,6 +9,7 @@
  * store in the kernel and read with an acquire in liburing.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "actors/actor.h"
 #include "core/msgring.h"
@@ -57,6 +58,42 @@ static void mark_dirty(ra_shard_t *sh, unsigned dest)
 }
 
 /*
+ * Register every shard's ring fd as a fixed file of ours, so msg_ring
+ * names its target by index (IOSQE_FIXED_FILE) and the kernel skips an
+ * fget/fput per SQE. Done at our first send: all ring fds are published
+ * before ra_runtime_create() returns, and nothing is sent before that.
+ * With SINGLE_ISSUER only this thread may register. On failure we keep
+ * using plain fds.
+ */
+static void register_peers(ra_shard_t *sh)
+{
+	int *fds = malloc(sh->nshards * sizeof(*fds));
+
+	sh->peers_checked = true;
+	if (!fds)
+		return;
+	for (unsigned i = 0; i < sh->nshards; i++)
+		fds[i] = sh->rt->shards[i]->ring_fd;
+	sh->peers_fixed =
+		io_uring_register_files(&sh->ring, fds, sh->nshards) == 0;
+	free(fds);
+}
+
+static void prep_msg_ring(ra_shard_t *sh, struct io_uring_sqe *sqe,
+			  unsigned dest, uint32_t len, uint64_t data)
+{
+	if (ra_unlikely(!sh->peers_checked))
+		register_peers(sh);
+	if (ra_likely(sh->peers_fixed)) {
+		io_uring_prep_msg_ring(sqe, (int)dest, len, data, 0);
+		sqe->flags |= IOSQE_FIXED_FILE;
+	} else {
+		io_uring_prep_msg_ring(sqe, sh->rt->shards[dest]->ring_fd, len,
+				       data, 0);
+	}
+}
+
+/*
  * One msg_ring SQE carrying the whole outbox to `dest`. The target sees
  * (target_kind, head); we see (sent_kind, head, dest) in our own CQE.
  */
@@ -72,8 +109,8 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 	sqe = ra__ring_get_sqe(&sh->ring);
 	if (ra_unlikely(!sqe))
 		return false;
-	io_uring_prep_msg_ring(sqe, sh->rt->shards[dest]->ring_fd, ob->count,
-			       ra__ud_make(target_kind, head, sh->id), 0);
+	prep_msg_ring(sh, sqe, dest, ob->count,
+		      ra__ud_make(target_kind, head, sh->id));
 	io_uring_sqe_set_data64(sqe, ra__ud_make(sent_kind, head, dest));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	ra__tsan_release(head);

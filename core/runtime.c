@@ -30,6 +30,7 @@ RA_API void ra_config_init(ra_config_t *cfg)
 	cfg->ring_entries = RA_DEFAULT_RING_ENTRIES;
 	cfg->actor_budget = RA_DEFAULT_ACTOR_BUDGET;
 	cfg->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
+	cfg->timing_sample = RA_DEFAULT_TIMING_SAMPLE;
 }
 
 RA_API uint64_t ra_now_ns(void)
@@ -54,6 +55,11 @@ static int check_config(const ra_config_t *cfg)
 	if (e == 0 || (e & (e - 1)) || e > RA_MAX_RING_ENTRIES) {
 		ra__set_error("ra_runtime_create: ring_entries %u is not a "
 			      "power of two in 1..%u", e, RA_MAX_RING_ENTRIES);
+		return -EINVAL;
+	}
+	if (cfg->timing_sample & (cfg->timing_sample - 1)) {
+		ra__set_error("ra_runtime_create: timing_sample %u is not 0 "
+			      "or a power of two", cfg->timing_sample);
 		return -EINVAL;
 	}
 	if (cfg->actor_budget == 0) {

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "actors/slot.h"
+#include "core/clock.h"
 #include "core/msgring.h"
 #include "core/runq.h"
 #include "core/stats.h"
@@ -47,10 +48,13 @@ typedef struct ra_shard {
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
 	uint64_t idle_poll_ns;		/* user-space CQ poll before sleeping */
-	bool msg_timing;		/* record mailbox wait and run time */
-	uint64_t now_ns;		/* start of the running behavior call */
+	uint32_t timing_mask;		/* timing_sample - 1 */
+	uint32_t timing_tick;		/* sends and completions so far */
+	bool timing;			/* timing_sample != 0 */
 	bool shutdown_seen;		/* the runtime is being destroyed */
 	bool kernel_wait;		/* sleep in io_uring_enter when idle */
+	bool peers_checked;		/* tried to register peer rings */
+	bool peers_fixed;		/* peer ring i is fixed file i */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;
@@ -64,6 +68,17 @@ typedef struct ra_shard {
 
 /* The shard whose thread is running, or NULL on other threads. */
 extern _Thread_local ra_shard_t *ra__tls_shard;
+
+/*
+ * The send-time stamp for the next message: the clock for every
+ * timing_sample-th one, 0 (not timed) for the rest.
+ */
+static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
+{
+	if (!sh->timing || (++sh->timing_tick & sh->timing_mask))
+		return 0;
+	return now ? now : ra__now_ns();
+}
 
 /* Turn budget: actor runs per pass before looking at the CQ again. */
 #define RA_TURN_ACTOR_RUNS 256

@@ -138,9 +138,8 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 	env->to = self->ref;
 	env->from = RA_REF_NULL;
 	env->type = RA_MSG_IO;
-	env->tag = tag;
+	env->u.io.tag = tag;
 	env->len = 0;
-	env->data = NULL;
 	req->actor = self;
 	req->env = env;
 	req->op = (uint8_t)op;
@@ -156,8 +155,8 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 
 void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env)
 {
-	if (env->io_op == RA_IO_ACCEPT && env->res >= 0)
-		close(env->res);
+	if (env->io_op == RA_IO_ACCEPT && env->u.io.res >= 0)
+		close(env->u.io.res);
 	ra__envelope_release(sh, env);
 }
 
@@ -173,14 +172,14 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
 	sh->io_inflight--;
 	req_put(sh, req);
 	ra__stat_inc(&sh->stats.io_completed);
-	env->res = res;
+	env->u.io.res = res;
 	if (a->status == RA_ACTOR_STOPPING) {
 		/* Drained after cancellation: the buffer is free again. */
 		ra__io_discard_completion(sh, env);
 		ra__actor_io_drained(sh, a);
 		return;
 	}
-	env->sent_ns = sh->msg_timing ? now : 0;
+	env->sent_ns = ra__shard_stamp(sh, now);
 	ra__actor_enqueue(sh, a, env);
 }
 

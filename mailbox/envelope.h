@@ -10,6 +10,7 @@
 #ifndef RA_MAILBOX_ENVELOPE_H
 #define RA_MAILBOX_ENVELOPE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ringactor.h"
@@ -27,6 +28,11 @@ enum ra_env_kind {
 /* ra_envelope_t.flags */
 #define RA_ENV_OWNED	0x1u	/* data is a malloc'd buffer we must free */
 
+/*
+ * Layout: everything a cross-shard hop reads (header, the I/O result, and
+ * the first 16 payload bytes) sits in the first cache line, so a small
+ * message costs the receiving core one line transfer, not two.
+ */
 typedef struct ra_envelope {
 	/* Mailbox, batch or free-list link: one list at a time. */
 	struct ra_envelope *next;
@@ -37,15 +43,28 @@ typedef struct ra_envelope {
 	uint16_t origin;	/* shard whose pool owns it, or RA_ORIGIN_HEAP */
 	uint8_t kind;		/* enum ra_env_kind */
 	uint8_t flags;		/* RA_ENV_* */
-	int32_t res;		/* RA_MSG_IO result */
-	uint64_t tag;		/* RA_MSG_IO caller tag */
-	uint64_t sent_ns;	/* send time for the mailbox-wait histogram */
-	void *data;		/* payload: inl, or an owned buffer */
-	unsigned char inl[RA_INLINE_PAYLOAD];
 	uint8_t io_op;		/* RA_MSG_IO: enum ra_io_op of the request */
-	unsigned char pad_[15];	/* round to two cache lines */
+	uint8_t pad0_[3];
+	uint64_t sent_ns;	/* send time for the mailbox-wait histogram */
+	union {
+		unsigned char inl[RA_INLINE_PAYLOAD]; /* small payloads */
+		void *buf;	/* RA_ENV_OWNED: the malloc'd payload */
+		struct {
+			int32_t res;	/* the CQE's res */
+			uint64_t tag;	/* the caller's tag */
+		} io;		/* RA_MSG_IO: no payload */
+	} u;
+	unsigned char pad_[32];	/* round to two cache lines */
 } ra_envelope_t;
 
 _Static_assert(sizeof(ra_envelope_t) == 128, "envelope is two cache lines");
+_Static_assert(offsetof(ra_envelope_t, u) + 16 <= 64,
+	       "small payloads share the header's cache line");
+
+/* The payload bytes, wherever they live. */
+static inline void *ra__env_data(ra_envelope_t *e)
+{
+	return (e->flags & RA_ENV_OWNED) ? e->u.buf : (void *)e->u.inl;
+}
 
 #endif /* RA_MAILBOX_ENVELOPE_H */

@@ -73,10 +73,9 @@ ra_envelope_t *ra__envelope_heap_alloc(void)
 void ra__envelope_drop_payload(ra_envelope_t *e)
 {
 	if (e->flags & RA_ENV_OWNED) {
-		free(e->data);
+		free(e->u.buf);
 		e->flags &= (uint8_t)~RA_ENV_OWNED;
 	}
-	e->data = NULL;
 }
 
 void ra__envelope_release(struct ra_shard *sh, ra_envelope_t *e)

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -x configure ] || autoreconf -fi >/dev/null
-[ -f Makefile ] || ./configure --enable-werror "$@" >/dev/null
+[ -f Makefile ] || ./configure --enable-werror "$@" >config.out 2>&1 || { cat config.out; exit 1; }
 make -j"$(nproc)" >/dev/null
 echo "build: ok ($(pwd))"

@@ -127,12 +127,18 @@ static void test_bad_config(void)
 	ra_config_init(&cfg);
 	cfg.shards = 5000;
 	is_int(ra_runtime_create(&cfg, &rt), -EINVAL, "5000 shards: -EINVAL");
+	ra_config_init(&cfg);
+	cfg.timing_sample = 12;
+	is_int(ra_runtime_create(&cfg, &rt), -EINVAL,
+	       "timing_sample not a power of two: -EINVAL");
 	is_int(ra_runtime_destroy(NULL), -EINVAL, "destroy(NULL): -EINVAL");
 }
 
 static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
-			  const char *what)
+			  unsigned sample, const char *what)
 {
+	int64_t timed;
+
 	ra_config_t cfg;
 	ra_runtime_t *rt;
 	ra_stats_t st;
@@ -142,6 +148,7 @@ static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
 	atomic_store(&finished_rounds, 0);
 	ra_config_init(&cfg);
 	cfg.shards = nshards;
+	cfg.timing_sample = sample;
 	if (ra_runtime_create(&cfg, &rt) != 0)
 		bail_out(ra_last_error());
 	is_int(run_pingpong(rt, sa, sb), 0, "%s: ping-pong finished", what);
@@ -161,8 +168,20 @@ static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
 	else
 		ok(st.msgs_local >= ROUNDS && st.msgs_remote == 0,
 		   "%s: all sends stayed local", what);
-	ok(ra_hdr_total_count(st.run_ns) >= ROUNDS,
-	   "%s: behavior run time recorded", what);
+	/* The ball's ROUNDS + 1 passes are sent by actors (the start is not). */
+	timed = ra_hdr_total_count(st.run_ns);
+	if (sample == 1)
+		ok(timed == ROUNDS + 1 &&
+		   ra_hdr_total_count(st.mailbox_wait_ns) == ROUNDS + 1,
+		   "%s: every message timed (%lld)", what, (long long)timed);
+	else if (sample == 0)
+		ok(timed == 0, "%s: no message timed (%lld)", what,
+		   (long long)timed);
+	else
+		ok(timed >= (ROUNDS + 1) / sample - 2 &&
+		   timed <= (ROUNDS + 1) / sample + 2,
+		   "%s: one message in %u timed (%lld)", what, sample,
+		   (long long)timed);
 	ra_stats_fini(&st);
 	is_int(ra_runtime_destroy(rt), 0, "%s: destroy", what);
 }
@@ -170,11 +189,11 @@ static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
 int main(void)
 {
 	tap_timeout(60);
-	plan(3 + 6 + 3 * 10);
+	plan(3 + 7 + 3 * 10);
 	test_start_stop();
 	test_bad_config();
-	test_pingpong(1, 0, 0, "1 shard");
-	test_pingpong(2, 0, 1, "2 shards across");
-	test_pingpong(4, 3, 1, "4 shards across");
+	test_pingpong(1, 0, 0, 1, "1 shard");
+	test_pingpong(2, 0, 1, RA_DEFAULT_TIMING_SAMPLE, "2 shards across");
+	test_pingpong(4, 3, 1, 0, "4 shards across");
 	return exit_status();
 }

@@ -27,14 +27,17 @@ struct options {
 	int port;
 	unsigned shards;
 	const char *hgrm;
+	long idle_poll_us;	/* -1: the runtime default */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kvserver [--port N] [--shards N] [--hgrm FILE]\n"
+	fprintf(f, "usage: kvserver [--port N] [--shards N] [--hgrm FILE] [--idle-poll-us N]\n"
 		   "  --port N     TCP port on 127.0.0.1 (default 6380)\n"
 		   "  --shards N   shards, a thread and ring each (default 2)\n"
-		   "  --hgrm FILE  write the latency distribution at exit\n");
+		   "  --hgrm FILE  write the latency distribution at exit\n"
+		   "  --idle-poll-us N  CQ poll before a shard sleeps "
+		   "(default: runtime's)\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -58,6 +61,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->port = 6380;
 	o->shards = 2;
 	o->hgrm = NULL;
+	o->idle_poll_us = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -77,6 +81,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->shards = (unsigned)v;
 		} else if (!strcmp(a, "--hgrm")) {
 			o->hgrm = argv[++i];
+		} else if (!strcmp(a, "--idle-poll-us")) {
+			if (parse_uint(argv[++i], 1000000, &v))
+				goto bad;
+			o->idle_poll_us = (long)v;
 		} else {
 			goto bad;
 		}
@@ -265,6 +273,8 @@ int main(int argc, char **argv)
 
 	ra_config_init(&cfg);
 	cfg.shards = o.shards;
+	if (o.idle_poll_us >= 0)
+		cfg.idle_poll_ns = (uint64_t)o.idle_poll_us * 1000;
 	r = ra_runtime_create(&cfg, &rt);
 	if (r) {
 		fprintf(stderr, "kvserver: cannot start the runtime: %s\n%s\n",
