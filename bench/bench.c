@@ -361,7 +361,9 @@ static void usage(FILE *f, const struct bench_opts *o)
 		"  --no-floor       skip the raw floor\n"
 		"  --no-idle        skip the idle CPU measurement\n"
 		"  --json FILE      append results to FILE (JSON array)\n"
-		"  --hgrm FILE      write the per-op histogram (.hgrm, us)\n",
+		"  --hgrm FILE      write the per-op histogram (.hgrm, us)\n"
+		"  --hgrm-dir DIR   write DIR/<row>.hgrm (+ .floor.hgrm) per row\n"
+		"  --only NAME      run only the benchmark NAME\n",
 		o->name, BENCH_DEFAULT_BATCHES, BENCH_DEFAULT_WARMUP,
 		BENCH_DEFAULT_ROUNDS, o->ops,
 		BENCH_QUICK_BATCHES, BENCH_QUICK_WARMUP, o->shards,
@@ -387,7 +389,8 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		/* In the order of lopts[], which `bad:` relies on. */
 		OPT_BATCHES = 256, OPT_WARMUP, OPT_ROUNDS, OPT_OPS, OPT_QUICK,
 		OPT_SHARDS, OPT_NO_PIN, OPT_IDLE_POLL, OPT_NO_MSG_TIMING,
-		OPT_NO_FLOOR, OPT_NO_IDLE, OPT_JSON, OPT_HGRM,
+		OPT_NO_FLOOR, OPT_NO_IDLE, OPT_JSON, OPT_HGRM, OPT_HGRM_DIR,
+		OPT_ONLY,
 	};
 	static const struct option lopts[] = {
 		{ "batches", required_argument, NULL, OPT_BATCHES },
@@ -403,6 +406,8 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "hgrm", required_argument, NULL, OPT_HGRM },
+		{ "hgrm-dir", required_argument, NULL, OPT_HGRM_DIR },
+		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -463,6 +468,12 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 			break;
 		case OPT_JSON:
 			o->json_path = optarg;
+			break;
+		case OPT_HGRM_DIR:
+			o->hgrm_dir = optarg;
+			break;
+		case OPT_ONLY:
+			o->only = optarg;
 			break;
 		case OPT_HGRM:
 			o->hgrm_path = optarg;
@@ -815,4 +826,21 @@ int bench_json_append(const char *path, const struct bench_result *r,
 	if (fclose(f) != 0 && ret == 0)
 		ret = -errno;
 	return ret;
+}
+
+bool bench_selected(const struct bench_opts *o, const char *name)
+{
+	return !o->only || strcmp(o->only, name) == 0;
+}
+
+const char *bench_hgrm_path(const struct bench_opts *o, const char *name,
+			    bool floor, char *buf, size_t size)
+{
+	int n;
+
+	if (!o->hgrm_dir)
+		return NULL;
+	n = snprintf(buf, size, "%s/%s%s.hgrm", o->hgrm_dir, name,
+		     floor ? ".floor" : "");
+	return n > 0 && (size_t)n < size ? buf : NULL;
 }

@@ -206,6 +206,11 @@ void bench_machine_get(struct bench_machine *m);
  *   --no-idle     skip the idle CPU measurement
  *   --json FILE   append results to FILE (a JSON array)
  *   --hgrm FILE   write the per-op histogram as .hgrm to FILE
+ *   --hgrm-dir DIR  write DIR/<row name>.hgrm for each row (and
+ *                 DIR/<row name>.floor.hgrm for its floor); see
+ *                 bench_hgrm_path()
+ *   --only NAME   in a program with several benchmarks, run only the one
+ *                 whose name is NAME (see bench_selected())
  *   -h, --help
  */
 struct bench_opts {
@@ -224,7 +229,20 @@ struct bench_opts {
 	double idle_window_s;	/* wall time of the idle CPU measurement */
 	const char *json_path;	/* NULL: no JSON */
 	const char *hgrm_path;	/* NULL: no .hgrm */
+	const char *hgrm_dir;	/* NULL: no per-row .hgrm files */
+	const char *only;	/* NULL: every benchmark of the program */
 };
+
+/* Whether the benchmark `name` should run under --only. */
+bool bench_selected(const struct bench_opts *o, const char *name);
+
+/*
+ * The .hgrm path for row `name` under --hgrm-dir ("DIR/name.hgrm", or
+ * "DIR/name.floor.hgrm" when `floor`), written into buf; NULL when no
+ * --hgrm-dir was given or the path does not fit.
+ */
+const char *bench_hgrm_path(const struct bench_opts *o, const char *name,
+			    bool floor, char *buf, size_t size);
 
 void bench_opts_init(struct bench_opts *o, const char *name, int ops,
 		     unsigned shards);

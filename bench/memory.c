@@ -1,0 +1,3 @@
+/* bench/memory.c: placeholder until written */
+#include "bench.h"
+int main(void) { return 0; }
