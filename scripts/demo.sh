@@ -137,6 +137,19 @@ say "dependencies (scripts/deps.sh)"
 ./scripts/deps.sh || die "scripts/deps.sh"
 say "build (scripts/build.sh)"
 ./scripts/build.sh || die "scripts/build.sh"
+# A server started in the background answers PING, or the demo stops.
+await_server() {	# name port pid log
+	wait_ping "$2" "$3" && return 0
+	cat "$4" >&2
+	die "$1 did not start"
+}
+
+# Both redis-benchmark runs against one server: plain, then pipelined.
+bench_both() {		# label port csv-prefix
+	bench "$1" "$2" "$out/$3-p1.csv" -n "$N"
+	bench "$1" "$2" "$out/$3-p16.csv" -n "$NP" -P 16
+}
+
 kv="$top/examples/kvserver/kvserver"
 [ -x "$kv" ] || die "$kv was not built"
 for tool in redis-benchmark redis-cli redis-server; do
@@ -150,12 +163,8 @@ say "ringactor kvserver: $SHARDS shards on 127.0.0.1:$kv_port"
 "$kv" --port "$kv_port" --shards "$SHARDS" --hgrm "$out/kvserver.hgrm" \
 	>"$out/kvserver.out" 2>&1 &
 kv_pid=$!
-if ! wait_ping "$kv_port" "$kv_pid"; then
-	cat "$out/kvserver.out" >&2
-	die "kvserver did not start"
-fi
-bench ringactor "$kv_port" "$out/ra-p1.csv" -n "$N"
-bench ringactor "$kv_port" "$out/ra-p16.csv" -n "$NP" -P 16
+await_server kvserver "$kv_port" "$kv_pid" "$out/kvserver.out"
+bench_both ringactor "$kv_port" ra
 kv_cpu=$(cpu_secs "$kv_pid")
 
 say "stop kvserver (SIGINT): its own view, from HDR histograms"
@@ -182,12 +191,8 @@ say "Redis: redis-server on 127.0.0.1:$redis_port (no persistence)"
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
 	--appendonly no --daemonize no >"$out/redis.out" 2>&1 &
 redis_pid=$!
-if ! wait_ping "$redis_port" "$redis_pid"; then
-	cat "$out/redis.out" >&2
-	die "redis-server did not start"
-fi
-bench redis "$redis_port" "$out/redis-p1.csv" -n "$N"
-bench redis "$redis_port" "$out/redis-p16.csv" -n "$NP" -P 16
+await_server redis-server "$redis_port" "$redis_pid" "$out/redis.out"
+bench_both redis "$redis_port" redis
 redis_cpu=$(cpu_secs "$redis_pid")
 kill -TERM "$redis_pid"
 wait "$redis_pid" 2>/dev/null

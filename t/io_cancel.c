@@ -28,6 +28,7 @@
 
 #include "ringactor.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define SEC		1000000000ull
 #define MSG_STOP	1	/* ra_stop(self, 0) */
@@ -184,25 +185,6 @@ static const ra_actor_def_t waiter_def = {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static int wait_for(atomic_int *v, int want, uint64_t timeout_ns)
-{
-	uint64_t end = ra_now_ns() + timeout_ns;
-
-	while (atomic_load(v) < want) {
-		if (ra_now_ns() > end)
-			return -ETIMEDOUT;
-		sleep_ms(1);
-	}
-	return 0;
-}
 
 static ra_runtime_t *make_rt(unsigned nshards)
 {

@@ -23,6 +23,7 @@
 
 #include "ringactor.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define ROUNDS		1000
 #define MSG_SIZE	256
@@ -348,26 +349,6 @@ static int connect_loopback(uint16_t port)
 		return -1;
 	}
 	return fd;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Poll (the runtime is ours to watch, not to block) until cond holds. */
-static int wait_for(atomic_int *v, int want, uint64_t timeout_ns)
-{
-	uint64_t end = ra_now_ns() + timeout_ns;
-
-	while (atomic_load(v) < want) {
-		if (ra_now_ns() > end)
-			return -ETIMEDOUT;
-		sleep_ms(1);
-	}
-	return 0;
 }
 
 /* A new connection lands in the backlog and main can take it itself. */

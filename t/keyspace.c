@@ -13,26 +13,11 @@
 #include <time.h>
 
 #include "tap.h"
+#include "testutil.h"
 #include "examples/kvserver/resp.h"
 #include "examples/kvserver/keyspace.h"
 
 #define NOW 5000000000ULL
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned rn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
 
 /* Does `key` hold exactly `want` (NULL: absent)? */
 static int holds(struct keyspace *ks, const char *key, size_t klen,

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "tap.h"
+#include "testutil.h"
 #include "examples/kvserver/resp.h"
 #include "examples/kvserver/keyspace.h"
 
@@ -760,23 +761,6 @@ static int i64_tests(void)
 /* ------------------------------------------------------------------ */
 /* Fuzz                                                                */
 /* ------------------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	/* splitmix64: small, seedable, good enough to pick bytes. */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned rn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
 
 static const char *const words[] = {
 	"SET", "GET", "DEL", "EXISTS", "INCR", "MGET", "MSET", "PING",

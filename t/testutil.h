@@ -1,0 +1,57 @@
+/*
+ * t/testutil.h: helpers shared by the t/ programs (beside tap.h, which
+ * only speaks TAP): short sleeps, waiting on a counter that actors bump,
+ * and a seedable random number generator for replayable fuzz loops.
+ */
+#ifndef RA_T_TESTUTIL_H
+#define RA_T_TESTUTIL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ringactor.h"
+
+static inline void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Poll (the runtime is ours to watch, not to block) until *v >= want;
+ * 0, or -ETIMEDOUT after timeout_ns.
+ */
+static inline int wait_for(atomic_int *v, int want, uint64_t timeout_ns)
+{
+	uint64_t end = ra_now_ns() + timeout_ns;
+
+	while (atomic_load(v) < want) {
+		if (ra_now_ns() > end)
+			return -ETIMEDOUT;
+		sleep_ms(1);
+	}
+	return 0;
+}
+
+/* splitmix64: small, seedable (RA_SEED), good enough to pick test data. */
+static uint64_t rng_state;
+
+static inline uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform-enough in [0, n). */
+static inline unsigned rn(unsigned n)
+{
+	return (unsigned)(rnd() % n);
+}
+
+#endif /* RA_T_TESTUTIL_H */
