@@ -94,6 +94,27 @@ static void prep_msg_ring(ra_shard_t *sh, struct io_uring_sqe *sqe,
 }
 
 /*
+ * Fault injection for tests (RA_FAULT_MSGRING=N in the environment): every
+ * Nth batch is not sent; instead a NOP with the same user_data makes the
+ * kernel post the failure CQE a full target CQ would (-EOVERFLOW), via
+ * IORING_NOP_INJECT_RESULT, so the retry path runs exactly as it would.
+ */
+#define RA_NOP_INJECT_RESULT (1u << 0)
+
+static bool inject_failure(ra_shard_t *sh)
+{
+	return ra_unlikely(sh->fault_every) &&
+	       ++sh->fault_tick % sh->fault_every == 0;
+}
+
+static void prep_injected_failure(struct io_uring_sqe *sqe)
+{
+	io_uring_prep_nop(sqe);
+	sqe->rw_flags = RA_NOP_INJECT_RESULT;	/* sqe->nop_flags */
+	sqe->len = (uint32_t)-EOVERFLOW;
+}
+
+/*
  * One msg_ring SQE carrying the whole outbox to `dest`. The target sees
  * (target_kind, head); we see (sent_kind, head, dest) in our own CQE.
  */
@@ -109,8 +130,11 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 	sqe = ra__ring_get_sqe(&sh->ring);
 	if (ra_unlikely(!sqe))
 		return false;
-	prep_msg_ring(sh, sqe, dest, ob->count,
-		      ra__ud_make(target_kind, head, sh->id));
+	if (inject_failure(sh))
+		prep_injected_failure(sqe);
+	else
+		prep_msg_ring(sh, sqe, dest, ob->count,
+			      ra__ud_make(target_kind, head, sh->id));
 	io_uring_sqe_set_data64(sqe, ra__ud_make(sent_kind, head, dest));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	ra__tsan_release(head);

@@ -116,6 +116,25 @@ RA_COLD int ra__ring_probe_msg_ring(struct io_uring *ring)
 	return ret;
 }
 
+RA_COLD bool ra__ring_can_inject_result(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int res;
+
+	if (!sqe)
+		return false;
+	io_uring_prep_nop(sqe);
+	sqe->rw_flags = 1;	/* IORING_NOP_INJECT_RESULT */
+	sqe->len = (uint32_t)-EOVERFLOW;
+	if (io_uring_submit_and_wait(ring, 1) < 0 ||
+	    io_uring_wait_cqe(ring, &cqe) < 0)
+		return false;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return res == -EOVERFLOW;
+}
+
 struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);

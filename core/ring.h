@@ -64,6 +64,12 @@ int ra__ring_setup(struct io_uring *ring, unsigned entries,
 int ra__ring_probe_msg_ring(struct io_uring *ring);
 
 /*
+ * Can this kernel inject a NOP's result (IORING_NOP_INJECT_RESULT, 6.10)?
+ * Used only to enable test fault injection. Call on an idle ring.
+ */
+bool ra__ring_can_inject_result(struct io_uring *ring);
+
+/*
  * A free SQE, submitting what is queued to make room if the SQ is full.
  * NULL only if the kernel refuses the submission.
  */

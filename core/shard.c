@@ -38,6 +38,14 @@
 
 _Thread_local ra_shard_t *ra__tls_shard;
 
+/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (core/msgring.c). */
+static unsigned fault_every_from_env(void)
+{
+	const char *env = getenv("RA_FAULT_MSGRING");
+
+	return env ? (unsigned)strtoul(env, NULL, 10) : 0;
+}
+
 /*
  * Valgrind 3.19 keeps its global lock while a thread blocks in
  * io_uring_enter (it does not mark the syscall as blocking), so a
@@ -73,6 +81,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->timing_mask = rt->cfg.timing_sample ? rt->cfg.timing_sample - 1
 						: 0;
 	sh->kernel_wait = !ra__under_valgrind();
+	sh->fault_every = fault_every_from_env();
 	sh->ring_fd = -1;
 	ra__pool_init(&sh->pool, (uint16_t)id);
 	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
@@ -326,6 +335,9 @@ void *ra__shard_main(void *arg)
 	ret = ra__ring_setup(&sh->ring, sh->rt->cfg.ring_entries, true);
 	if (ret == 0)
 		sh->ring_fd = sh->ring.ring_fd;
+	if (ret == 0 && sh->fault_every &&
+	    !ra__ring_can_inject_result(&sh->ring))
+		sh->fault_every = 0;	/* old kernel: no injection */
 	report(sh, ret);
 	if (ret == 0)
 		loop(sh);

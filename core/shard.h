@@ -55,6 +55,8 @@ typedef struct ra_shard {
 	bool kernel_wait;		/* sleep in io_uring_enter when idle */
 	bool peers_checked;		/* tried to register peer rings */
 	bool peers_fixed;		/* peer ring i is fixed file i */
+	unsigned fault_every;		/* RA_FAULT_MSGRING: fail every Nth */
+	unsigned fault_tick;		/* batches sent, for fault_every */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;

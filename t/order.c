@@ -5,6 +5,8 @@
  * receiver acknowledges (so memory stays bounded). The receiver checks
  * that each sender's numbers arrive in order, none lost or repeated.
  * RA_SHARDS (default 4), RA_ITERS and RA_SEED (window sizes) replay a run.
+ * With RA_FAULT_MSGRING=N (t/order_retry.sh) every Nth msg_ring batch
+ * fails as a full target CQ would, and the same checks must hold.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/ring.h"
 #include "ringactor.h"
 #include "tap.h"
 
@@ -127,6 +130,21 @@ static const ra_actor_def_t send_def = {
 	.behavior = send_behavior,
 };
 
+/* Does this kernel honour IORING_NOP_INJECT_RESULT (the fault injector)? */
+static bool injection_works(void)
+{
+	struct io_uring ring;
+	bool works;
+
+	if (io_uring_queue_init(4, &ring, 0) < 0)
+		return false;
+	works = ra__ring_can_inject_result(&ring);
+	io_uring_queue_exit(&ring);
+	if (!works)
+		diag("kernel cannot inject NOP results: no failures injected");
+	return works;
+}
+
 static uint64_t rng(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -156,7 +174,7 @@ int main(void)
 		diag("sender %u on shard %u: window %u", i, i % nshards,
 		     windows[i]);
 	}
-	plan(8);
+	plan(9);
 	ra_config_init(&cfg);
 	cfg.shards = nshards;
 	if (ra_runtime_create(&cfg, &rt))
@@ -188,6 +206,13 @@ int main(void)
 	   "%llu retried)", (unsigned long long)st.msgs_remote,
 	   (unsigned long long)st.msgring_batches,
 	   (unsigned long long)st.msgring_retries);
+	if (tap_env_ull("RA_FAULT_MSGRING", 0) && nshards > 1 &&
+	    injection_works())
+		ok(st.msgring_retries > 0,
+		   "injected msg_ring failures were retried (%llu)",
+		   (unsigned long long)st.msgring_retries);
+	else
+		ok(st.msgring_retries == 0, "no msg_ring failure, no retry");
 	ra_stats_fini(&st);
 	is_int(ra_runtime_destroy(rt), 0, "destroy");
 	return exit_status();
