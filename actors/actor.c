@@ -147,15 +147,15 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	}
 	if (e->sent_ns) {
 		start = ra__now_ns();
-		ra__hdr_record_fast(sh->hists.mailbox_wait_ns,
-				    (int64_t)(start - e->sent_ns));
+		ra__shard_record(&sh->hists, RA_HIST_MAILBOX_WAIT,
+				 (int64_t)(start - e->sent_ns));
 	}
 	a->cur_env = e;
 	ret = a->def->behavior(a, a->state, &m);
 	a->cur_env = NULL;
 	if (start)
-		ra__hdr_record_fast(sh->hists.run_ns,
-				    (int64_t)(ra__now_ns() - start));
+		ra__shard_record(&sh->hists, RA_HIST_RUN,
+				 (int64_t)(ra__now_ns() - start));
 	if (e->type != RA_MSG_IO)
 		ra__stat_inc(&sh->stats.msgs_delivered);
 	ra__envelope_release(sh, e);

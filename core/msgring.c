@@ -175,6 +175,24 @@ void ra__msgring_flush(ra_shard_t *sh)
 	sh->ndirty = keep;
 }
 
+unsigned ra__msgring_flush_idle(ra_shard_t *sh)
+{
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < sh->ndirty; i++) {
+		unsigned dest = sh->dirty[i];
+		ra_outbox_t *ob = &sh->out_msgs[dest];
+
+		if (ob->count && !ob->inflight &&
+		    ck_pr_load_32(&sh->rt->shards[dest]->idle) &&
+		    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS)) {
+			ra__stat_inc(&sh->stats.msgring_batches);
+			sent++;
+		}
+	}
+	return sent;
+}
+
 void ra__msgring_return(ra_shard_t *sh, ra_envelope_t *e)
 {
 	unsigned origin = e->origin;

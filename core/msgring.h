@@ -52,6 +52,14 @@ void ra__msgring_return(struct ra_shard *sh, ra_envelope_t *e);
 /* End of turn: one msg_ring SQE per non-empty, not in-flight outbox. */
 void ra__msgring_flush(struct ra_shard *sh);
 
+/*
+ * After an actor run: send now the outboxes whose target shard is idle
+ * (polling or asleep), so it starts on them while we finish our pass;
+ * busy targets keep batching until the end of the turn. Returns how many
+ * batches went (the caller submits).
+ */
+unsigned ra__msgring_flush_idle(struct ra_shard *sh);
+
 /* Before sleeping: send every pending return batch, however small. */
 void ra__msgring_flush_returns(struct ra_shard *sh);
 

@@ -30,6 +30,7 @@ RA_API void ra_config_init(ra_config_t *cfg)
 	cfg->ring_entries = RA_DEFAULT_RING_ENTRIES;
 	cfg->actor_budget = RA_DEFAULT_ACTOR_BUDGET;
 	cfg->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
+	cfg->idle_poll_max_ns = RA_DEFAULT_IDLE_POLL_MAX_NS;
 	cfg->timing_sample = RA_DEFAULT_TIMING_SAMPLE;
 }
 
@@ -60,6 +61,13 @@ static int check_config(const ra_config_t *cfg)
 	if (cfg->timing_sample & (cfg->timing_sample - 1)) {
 		ra__set_error("ra_runtime_create: timing_sample %u is not 0 "
 			      "or a power of two", cfg->timing_sample);
+		return -EINVAL;
+	}
+	if (cfg->idle_poll_max_ns < cfg->idle_poll_ns) {
+		ra__set_error("ra_runtime_create: idle_poll_max_ns %llu < "
+			      "idle_poll_ns %llu",
+			      (unsigned long long)cfg->idle_poll_max_ns,
+			      (unsigned long long)cfg->idle_poll_ns);
 		return -EINVAL;
 	}
 	if (cfg->actor_budget == 0) {
@@ -207,11 +215,20 @@ static RA_COLD void free_runtime(ra_runtime_t *rt)
 	free(rt);
 }
 
-/* Stop and join the first `started` shard threads. */
+/*
+ * Stop and join the first `started` shard threads: every shard stops its
+ * actors; once the last actor anywhere is gone, every shard is woken to
+ * see it and leave its loop.
+ */
 static RA_COLD void stop_shards(ra_runtime_t *rt, unsigned started)
 {
 	ck_pr_store_32(&rt->shutting_down, 1);
 	ck_pr_fence_store_load();
+	wake_all(rt);
+	pthread_mutex_lock(&rt->lock);
+	while (ck_pr_load_64(&rt->live) != 0)
+		pthread_cond_wait(&rt->cond, &rt->lock);
+	pthread_mutex_unlock(&rt->lock);
 	wake_all(rt);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(rt->shards[i]->thread, NULL);

@@ -77,6 +77,8 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->nshards = rt->nshards;
 	sh->budget = rt->cfg.actor_budget;
 	sh->idle_poll_ns = rt->cfg.idle_poll_ns;
+	sh->poll_min_ns = rt->cfg.idle_poll_ns;
+	sh->poll_max_ns = rt->cfg.idle_poll_max_ns;
 	sh->timing = rt->cfg.timing_sample != 0;
 	sh->timing_mask = rt->cfg.timing_sample ? rt->cfg.timing_sample - 1
 						: 0;
@@ -89,8 +91,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->dirty = calloc(rt->nshards, sizeof(*sh->dirty));
 	sh->sent_cap = 4 * rt->nshards;
 	sh->sent = calloc(sh->sent_cap, sizeof(*sh->sent));
-	if (!sh->out_msgs || !sh->out_returns || !sh->dirty || !sh->sent ||
-	    ra__shard_hists_init(&sh->hists) < 0) {
+	if (!sh->out_msgs || !sh->out_returns || !sh->dirty || !sh->sent) {
 		ra__shard_fini(sh);
 		return -ENOMEM;
 	}
@@ -161,6 +162,12 @@ static unsigned reap(ra_shard_t *sh)
 	return n;
 }
 
+static void submit(ra_shard_t *sh)
+{
+	if (io_uring_sq_ready(&sh->ring))
+		(void)io_uring_submit(&sh->ring);
+}
+
 static void run_ready(ra_shard_t *sh)
 {
 	for (unsigned runs = 0; runs < RA_TURN_ACTOR_RUNS; runs++) {
@@ -169,13 +176,10 @@ static void run_ready(ra_shard_t *sh)
 		if (!n)
 			break;
 		ra__actor_run(sh, ra_container_of(n, ra_actor_t, runq_node));
+		/* An idle shard should not wait for the rest of our pass. */
+		if (sh->ndirty && ra__msgring_flush_idle(sh))
+			submit(sh);
 	}
-}
-
-static void submit(ra_shard_t *sh)
-{
-	if (io_uring_sq_ready(&sh->ring))
-		(void)io_uring_submit(&sh->ring);
 }
 
 static bool cq_has_work(ra_shard_t *sh)
@@ -232,9 +236,14 @@ static void sleep_for_cqe(ra_shard_t *sh)
 
 		submit(sh);
 		nanosleep(&nap, NULL);
-	} else if (sh->shutdown_seen) {
-		/* Others' actors may still be finishing: look again soon. */
-		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
+	} else if (sh->shutdown_seen && !ck_pr_load_64(&sh->rt->live)) {
+		/*
+		 * Every actor is gone; what is left is our own last batches
+		 * (their success posts no CQE), so look again soon. While
+		 * actors live we sleep as usual: destroy wakes every shard
+		 * once the last one has stopped.
+		 */
+		struct __kernel_timespec ts = { .tv_nsec = 50000 };
 		struct io_uring_cqe *cqe;
 
 		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
@@ -244,16 +253,41 @@ static void sleep_for_cqe(ra_shard_t *sh)
 	ck_pr_store_32(&sh->sleeping, 0);
 }
 
+/*
+ * Adaptive spinning: a sleep cut short within the window means work came
+ * back while we slept (a wake-up costs tens of us here), so poll longer
+ * next time; a long sleep means we are idle, so poll less.
+ */
+static void adapt_poll_window(ra_shard_t *sh, uint64_t slept_ns)
+{
+	uint64_t w = sh->idle_poll_ns;
+
+	if (!sh->poll_min_ns)
+		return;
+	if (slept_ns < w)
+		w = w * 2 < sh->poll_max_ns ? w * 2 : sh->poll_max_ns;
+	else if (slept_ns > 32 * w)
+		w = w / 2 > sh->poll_min_ns ? w / 2 : sh->poll_min_ns;
+	sh->idle_poll_ns = w;
+}
+
 static void idle(ra_shard_t *sh)
 {
+	uint64_t t0;
+
+	ck_pr_store_32(&sh->idle, 1);
 	submit(sh);
 	if (poll_cq(sh))
-		return;
+		goto out;
 	ra__msgring_flush_returns(sh);
 	submit(sh);
 	if (io_uring_cq_ready(&sh->ring))
-		return;
+		goto out;
+	t0 = ra__now_ns();
 	sleep_for_cqe(sh);
+	adapt_poll_window(sh, ra__now_ns() - t0);
+out:
+	ck_pr_store_32(&sh->idle, 0);
 }
 
 /*

@@ -47,7 +47,9 @@ typedef struct ra_shard {
 	unsigned io_inflight;		/* our requests the kernel holds */
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
-	uint64_t idle_poll_ns;		/* user-space CQ poll before sleeping */
+	uint64_t idle_poll_ns;		/* current poll window (adaptive) */
+	uint64_t poll_min_ns;		/* cfg.idle_poll_ns */
+	uint64_t poll_max_ns;		/* cfg.idle_poll_max_ns */
 	uint32_t timing_mask;		/* timing_sample - 1 */
 	uint32_t timing_tick;		/* sends and completions so far */
 	bool timing;			/* timing_sample != 0 */
@@ -66,6 +68,8 @@ typedef struct ra_shard {
 	/* ---- read by other threads ---- */
 	alignas(RA_CACHELINE) int ring_fd; /* target of msg_ring; fixed */
 	uint32_t sleeping;		/* 1 while in io_uring_enter(GETEVENTS) */
+	uint32_t idle;			/* 1 while polling or sleeping: senders
+					 * flush to us at once (msgring.c) */
 } ra_shard_t;
 
 /* The shard whose thread is running, or NULL on other threads. */

@@ -7,35 +7,26 @@
 #include "core/hdr_histogram.h"
 #include "core/runtime.h"
 #include "core/stats.h"
+#include "core/tsan.h"
 
-static ra_hdr_t **hist_slot(ra_shard_hists_t *h, unsigned i)
+ra_hdr_t *ra__shard_hist_create(ra_shard_hists_t *hs, unsigned id)
 {
-	if (i == 0)
-		return &h->mailbox_wait_ns;
-	if (i == 1)
-		return &h->run_ns;
-	return &h->io_ns[i - 2];
+	ra_hdr_t *h;
+
+	if (ra__hdr_create_ns(&h) < 0)
+		return NULL;
+	/* Pairs with the acquire in ra_stats_snapshot(). */
+	ra__tsan_release(&hs->h[id]);
+	ck_pr_fence_store();
+	ck_pr_store_ptr(&hs->h[id], h);
+	return h;
 }
 
-#define NHISTS (2 + RA_IO_NOPS)
-
-int ra__shard_hists_init(ra_shard_hists_t *h)
+void ra__shard_hists_fini(ra_shard_hists_t *hs)
 {
-	memset(h, 0, sizeof(*h));
-	for (unsigned i = 0; i < NHISTS; i++) {
-		if (ra__hdr_create_ns(hist_slot(h, i)) < 0) {
-			ra__shard_hists_fini(h);
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-void ra__shard_hists_fini(ra_shard_hists_t *h)
-{
-	for (unsigned i = 0; i < NHISTS; i++) {
-		ra_hdr_destroy(*hist_slot(h, i));
-		*hist_slot(h, i) = NULL;
+	for (unsigned i = 0; i < RA_NHISTS; i++) {
+		ra_hdr_destroy(hs->h[i]);
+		hs->h[i] = NULL;
 	}
 }
 
@@ -55,27 +46,43 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->sleeps += ck_pr_load_64(&s->sleeps);
 }
 
+/* Merge every shard's histogram `id` into a new one in *out. */
+static int merge_hist(ra_runtime_t *rt, unsigned id, ra_hdr_t **out)
+{
+	int ret = ra__hdr_create_ns(out);
+
+	for (unsigned s = 0; ret == 0 && s < rt->nshards; s++) {
+		ra_shard_hists_t *hs = &rt->shards[s]->hists;
+		ra_hdr_t *h = ck_pr_load_ptr(&hs->h[id]);
+
+		if (h) {
+			ra__tsan_acquire(&hs->h[id]);
+			(void)ra_hdr_merge(*out, h);
+		}
+	}
+	return ret;
+}
+
 RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 {
-	ra_shard_hists_t merged;
+	ra_hdr_t *merged[RA_NHISTS] = { NULL };
 
 	if (!rt || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (ra__shard_hists_init(&merged) < 0)
-		return -ENOMEM;
-	for (unsigned s = 0; s < rt->nshards; s++) {
-		ra_shard_t *sh = rt->shards[s];
-
-		sum_counters(out, &sh->stats);
-		for (unsigned i = 0; i < NHISTS; i++)
-			(void)ra_hdr_merge(*hist_slot(&merged, i),
-					   *hist_slot(&sh->hists, i));
+	for (unsigned i = 0; i < RA_NHISTS; i++) {
+		if (merge_hist(rt, i, &merged[i]) < 0) {
+			for (unsigned j = 0; j <= i; j++)
+				ra_hdr_destroy(merged[j]);
+			return -ENOMEM;
+		}
 	}
+	for (unsigned s = 0; s < rt->nshards; s++)
+		sum_counters(out, &rt->shards[s]->stats);
 	out->actors_live = ck_pr_load_64(&rt->live);
-	out->mailbox_wait_ns = merged.mailbox_wait_ns;
-	out->run_ns = merged.run_ns;
-	memcpy(out->io_ns, merged.io_ns, sizeof(out->io_ns));
+	out->mailbox_wait_ns = merged[RA_HIST_MAILBOX_WAIT];
+	out->run_ns = merged[RA_HIST_RUN];
+	memcpy(out->io_ns, &merged[RA_HIST_IO], sizeof(out->io_ns));
 	return 0;
 }
 

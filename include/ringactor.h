@@ -96,6 +96,7 @@ typedef struct ra_msg {
 
 /* Idle policy: poll the CQ from user space this long before sleeping. */
 #define RA_DEFAULT_IDLE_POLL_NS	 50000u
+#define RA_DEFAULT_IDLE_POLL_MAX_NS 1000000u
 #define RA_DEFAULT_ACTOR_BUDGET	 64u
 #define RA_DEFAULT_RING_ENTRIES	 256u
 #define RA_DEFAULT_TIMING_SAMPLE 16u
@@ -108,7 +109,16 @@ typedef struct ra_config {
 	unsigned flags;		 /* RA_CFG_* */
 	unsigned ring_entries;	 /* SQ entries per ring (power of 2) */
 	unsigned actor_budget;	 /* messages an actor runs per turn */
-	uint64_t idle_poll_ns;	 /* user-space CQ poll before sleeping; 0 = none */
+	/*
+	 * User-space CQ poll before a shard sleeps, in ns; 0 = none. The
+	 * window adapts between idle_poll_ns and idle_poll_max_ns: it
+	 * doubles when a shard that went to sleep was woken within the
+	 * window (it should have kept polling) and halves when it slept
+	 * more than 32 windows. A truly idle runtime so polls at most
+	 * idle_poll_max_ns per wake-up and then uses no CPU.
+	 */
+	uint64_t idle_poll_ns;
+	uint64_t idle_poll_max_ns;
 	/*
 	 * Time one message in this many (a power of two) for the
 	 * mailbox-wait and run-time HDR histograms: 1 = every message, 0 =
@@ -133,7 +143,7 @@ RA_API void ra_config_init(ra_config_t *cfg);
  *
  * Errors: -EINVAL (cfg out of range: shards > 1024, ring_entries not a
  * power of two or > 32768, actor_budget 0, timing_sample not 0 or a power
- * of two, out NULL); -ENOMEM; -ENOSYS (kernel without
+ * of two, idle_poll_max_ns < idle_poll_ns, out NULL); -ENOMEM; -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing

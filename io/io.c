@@ -166,8 +166,8 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
 	ra_envelope_t *env = req->env;
 	uint64_t now = ra__now_ns();
 
-	ra__hdr_record_fast(sh->hists.io_ns[req->op],
-			    (int64_t)(now - req->submit_ns));
+	ra__shard_record(&sh->hists, RA_HIST_IO + req->op,
+			 (int64_t)(now - req->submit_ns));
 	pending_del(a, req);
 	sh->io_inflight--;
 	req_put(sh, req);
