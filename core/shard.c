@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
+#include "actors/steal.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/hdr_histogram.h"
@@ -83,6 +84,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->kernel_wait = !ra__under_valgrind();
 	sh->fault_every = fault_every_from_env();
 	sh->ring_fd = -1;
+	ra__steal_init(sh);
 	ra__pool_init(&sh->pool, (uint16_t)id);
 	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
 	sh->out_returns = calloc(rt->nshards, sizeof(*sh->out_returns));
@@ -161,8 +163,18 @@ static unsigned reap(ra_shard_t *sh)
 	return n;
 }
 
-static void run_ready(ra_shard_t *sh)
+/*
+ * Run up to the turn budget of actors. Returns the time the last one
+ * finished, or 0 if none ran: busy time costs two clock reads per pass
+ * that does work, not per actor run.
+ */
+static uint64_t run_ready(ra_shard_t *sh)
 {
+	uint64_t start, end;
+
+	if (ra__runq_empty(&sh->runq))
+		return 0;
+	start = ra__now_ns();
 	for (unsigned runs = 0; runs < RA_TURN_ACTOR_RUNS; runs++) {
 		ra_runq_node_t *n = ra__runq_pop(&sh->runq);
 
@@ -170,6 +182,9 @@ static void run_ready(ra_shard_t *sh)
 			break;
 		ra__actor_run(sh, ra_container_of(n, ra_actor_t, runq_node));
 	}
+	end = ra__now_ns();
+	ra__stat_add(&sh->stats.busy_ns, end - start);
+	return end;
 }
 
 static void submit(ra_shard_t *sh)
@@ -232,6 +247,17 @@ static void sleep_for_cqe(ra_shard_t *sh)
 
 		submit(sh);
 		nanosleep(&nap, NULL);
+	} else if (sh->steal_prospect && !sh->shutdown_seen) {
+		/* A loaded shard refused us: ask again when the backoff ends. */
+		struct __kernel_timespec ts = { .tv_nsec = 1000 };
+		struct io_uring_cqe *cqe;
+		uint64_t now = ra__now_ns();
+
+		if (sh->steal_next_ns > now)
+			ts.tv_nsec = (long long)(sh->steal_next_ns - now);
+		if (ts.tv_nsec >= 1000000000)
+			ts.tv_nsec = 999999999;
+		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
 	} else if (sh->shutdown_seen) {
 		/* Others' actors may still be finishing: look again soon. */
 		struct __kernel_timespec ts = { .tv_nsec = 1000000 };
@@ -249,6 +275,15 @@ static void idle(ra_shard_t *sh)
 	submit(sh);
 	if (poll_cq(sh))
 		return;
+	/* Nothing came in the poll window: ask a loaded shard for work. */
+	if (sh->steal_on) {
+		ra__steal_maybe(sh, ra__now_ns());
+		if (sh->ndirty) {
+			ra__msgring_flush(sh);
+			submit(sh);
+			return;		/* poll for the answer first */
+		}
+	}
 	ra__msgring_flush_returns(sh);
 	submit(sh);
 	if (io_uring_cq_ready(&sh->ring))
@@ -275,20 +310,36 @@ static bool shutdown_done(ra_shard_t *sh)
 	}
 	return sh->nactors == 0 && ck_pr_load_64(&rt->live) == 0 &&
 	       sh->io_inflight == 0 && ra__runq_empty(&sh->runq) &&
-	       ra__msgring_quiet(sh);
+	       sh->nparked == 0 && ra__msgring_quiet(sh);
 }
 
 static void loop(ra_shard_t *sh)
 {
 	for (;;) {
+		uint64_t now;
+
+		sh->steal_given = 0;
 		reap(sh);
-		run_ready(sh);
+		if (ra_unlikely(sh->nparked))
+			ra__park_retry(sh);
+		now = run_ready(sh);
+		/* Little queued here: every few passes, look for more. */
+		if (sh->steal_on && sh->runq.len < RA_STEAL_SHORT_RUNQ &&
+		    ++sh->steal_tick % RA_STEAL_PASS_EVERY == 0)
+			ra__steal_maybe(sh, now ? now : ra__now_ns());
+		ra__steal_publish_load(sh);
 		ra__msgring_flush(sh);
 		if (ra_unlikely(shutdown_done(sh)))
 			break;
 		if (!ra__runq_empty(&sh->runq) ||
 		    io_uring_cq_ready(&sh->ring) || sh->ndirty) {
 			submit(sh);
+			continue;
+		}
+		if (ra_unlikely(sh->nparked)) {
+			/* A hand-off is one msg_ring hop: let the thief run. */
+			submit(sh);
+			sched_yield();
 			continue;
 		}
 		idle(sh);

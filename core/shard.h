@@ -57,6 +57,20 @@ typedef struct ra_shard {
 	bool peers_fixed;		/* peer ring i is fixed file i */
 	unsigned fault_every;		/* RA_FAULT_MSGRING: fail every Nth */
 	unsigned fault_tick;		/* batches sent, for fault_every */
+	/* Work stealing (actors/steal.c); all of it this thread's. */
+	uint64_t backlog;		/* messages queued in our actors' mailboxes */
+	uint64_t load_pub;		/* last value stored to `load` */
+	struct ra_envelope *parked;	/* sends waiting out a migration, FIFO */
+	struct ra_envelope *parked_tail;
+	unsigned nparked;		/* 0 in the common case: one branch */
+	bool steal_on;			/* stealing enabled by the config */
+	bool steal_got;			/* an actor arrived since our last attempt */
+	bool steal_tried;		/* our last attempt sent requests */
+	bool steal_prospect;		/* a loaded victim was seen: wake to retry */
+	unsigned steal_tick;		/* loop passes, to space out attempts */
+	unsigned steal_given;		/* actors handed over this pass */
+	uint64_t steal_backoff_ns;	/* current wait after a fruitless try */
+	uint64_t steal_next_ns;		/* no attempt before this time */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;
@@ -66,6 +80,13 @@ typedef struct ra_shard {
 	/* ---- read by other threads ---- */
 	alignas(RA_CACHELINE) int ring_fd; /* target of msg_ring; fixed */
 	uint32_t sleeping;		/* 1 while in io_uring_enter(GETEVENTS) */
+	/*
+	 * Run queue + backlog + our I/O in the kernel, stored (relaxed) by
+	 * this thread once per loop pass when it changed; thieves and
+	 * RA_PLACE_LEAST_LOADED read it. A hint, never a promise.
+	 */
+	uint64_t load;
+	uint32_t nstealable;		/* stealable actors homed here; a hint */
 } ra_shard_t;
 
 /* The shard whose thread is running, or NULL on other threads. */

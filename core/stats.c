@@ -53,6 +53,15 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->io_completed += ck_pr_load_64(&s->io_completed);
 	out->io_cancelled += ck_pr_load_64(&s->io_cancelled);
 	out->sleeps += ck_pr_load_64(&s->sleeps);
+	out->steal_attempts += ck_pr_load_64(&s->steal_attempts);
+	out->steal_successes += ck_pr_load_64(&s->steal_successes);
+	out->actors_migrated += ck_pr_load_64(&s->actors_migrated);
+	out->refusals_not_quiescent +=
+		ck_pr_load_64(&s->refusals_not_quiescent);
+	out->refusals_pinned += ck_pr_load_64(&s->refusals_pinned);
+	out->refusals_below_margin += ck_pr_load_64(&s->refusals_below_margin);
+	out->refusals_in_flight += ck_pr_load_64(&s->refusals_in_flight);
+	out->busy_ns += ck_pr_load_64(&s->busy_ns);
 }
 
 RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
@@ -88,4 +97,20 @@ RA_API void ra_stats_fini(ra_stats_t *st)
 	for (unsigned i = 0; i < RA_IO_NOPS; i++)
 		ra_hdr_destroy(st->io_ns[i]);
 	memset(st, 0, sizeof(*st));
+}
+
+RA_API int ra_shard_info(ra_runtime_t *rt, unsigned shard,
+			 ra_shard_info_t *out)
+{
+	ra_shard_t *sh;
+
+	if (!rt || !out || shard >= rt->nshards)
+		return -EINVAL;
+	sh = rt->shards[shard];
+	out->busy_ns = ck_pr_load_64(&sh->stats.busy_ns);
+	out->load = ck_pr_load_64(&sh->load);
+	out->actors_in = ck_pr_load_64(&sh->stats.actors_migrated);
+	out->actors_out = ck_pr_load_64(&sh->stats.actors_out);
+	out->steal_attempts = ck_pr_load_64(&sh->stats.steal_attempts);
+	return 0;
 }
