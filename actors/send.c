@@ -30,6 +30,10 @@ static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
 	if (e->kind == RA_ENV_STEAL_REQ) {
 		ra__steal_request(sh, e->u.steal.thief, e->u.steal.load);
 		ra__envelope_release(sh, e);
+	} else if (e->kind == RA_ENV_STEAL_OFFER) {
+		/* Waking us was the point: idle() will ask at once. */
+		sh->steal_next_ns = 0;
+		ra__envelope_release(sh, e);
 	} else {
 		ra_actor_t *a = e->u.buf;
 

@@ -123,6 +123,34 @@ void ra__steal_maybe(ra_shard_t *sh, uint64_t now)
 
 /* ---- victim ---- */
 
+void ra__steal_offer(ra_shard_t *sh, uint64_t now)
+{
+	const ra_config_t *c = &sh->rt->cfg;
+	ra_envelope_t *e;
+
+	if (now < sh->offer_next_ns || sh->shutdown_seen ||
+	    ra__steal_load(sh) <= c->steal_margin)
+		return;
+	sh->offer_next_ns = now + c->steal_backoff_max_ns;
+	for (unsigned k = 1; k < sh->nshards; k++) {
+		unsigned i = (sh->id + k) % sh->nshards;
+
+		if (!ck_pr_load_32(&sh->rt->shards[i]->sleeping))
+			continue;
+		e = ra__pool_get(&sh->pool);
+		if (!e)
+			return;
+		e->to = RA_REF_NULL;
+		e->from = RA_REF_NULL;
+		e->type = 0;
+		e->len = 0;
+		e->sent_ns = 0;
+		e->kind = RA_ENV_STEAL_OFFER;
+		ra__msgring_post(sh, i, e);
+		return;
+	}
+}
+
 /*
  * Hand `a` to `thief`, or refuse (false) because a message to it is in
  * flight. The victim's half of the protocol: store MIGRATING, then read

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/shard.h"
+#include "core/util.h"
 #include "mailbox/envelope.h"
 
 struct ra_runtime;
@@ -58,6 +59,14 @@ unsigned ra__steal_least_loaded(struct ra_runtime *rt, ra_shard_t *sh);
  * some shard looked worth asking, so an idle shard wakes to retry.
  */
 void ra__steal_maybe(ra_shard_t *sh, uint64_t now);
+
+/*
+ * Victim side of waking thieves: a shard with stealable work above the
+ * margin wakes one sleeping shard (a STEAL_OFFER), at most once per
+ * steal_backoff_max_ns, since a sleeping shard only looks for work when
+ * something wakes it. Call with `now` from this pass.
+ */
+void ra__steal_offer(ra_shard_t *sh, uint64_t now);
 
 /* Victim: a STEAL_REQ from `thief`, whose load was `thief_load`. */
 void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load);

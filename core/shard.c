@@ -327,6 +327,9 @@ static void loop(ra_shard_t *sh)
 		if (sh->steal_on && sh->runq.len < RA_STEAL_SHORT_RUNQ &&
 		    ++sh->steal_tick % RA_STEAL_PASS_EVERY == 0)
 			ra__steal_maybe(sh, now ? now : ra__now_ns());
+		/* Stealable work piling up here: wake a sleeping thief. */
+		if (sh->steal_on && now && ck_pr_load_32(&sh->nstealable))
+			ra__steal_offer(sh, now);
 		ra__steal_publish_load(sh);
 		ra__msgring_flush(sh);
 		if (ra_unlikely(shutdown_done(sh)))

@@ -71,6 +71,7 @@ typedef struct ra_shard {
 	unsigned steal_given;		/* actors handed over this pass */
 	uint64_t steal_backoff_ns;	/* current wait after a fruitless try */
 	uint64_t steal_next_ns;		/* no attempt before this time */
+	uint64_t offer_next_ns;		/* no STEAL_OFFER before this time */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;

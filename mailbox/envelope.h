@@ -27,9 +27,11 @@ enum ra_env_kind {
 	 * Work stealing (actors/steal.c); handled by the shard, not an
 	 * actor. STEAL_REQ: u.steal = the asking shard and its load.
 	 * MIGRATE: u.buf = the actor handed over (not RA_ENV_OWNED).
+	 * STEAL_OFFER: no payload.
 	 */
 	RA_ENV_STEAL_REQ,
 	RA_ENV_MIGRATE,
+	RA_ENV_STEAL_OFFER,	/* wakes a sleeping shard to come and steal */
 };
 
 /* ra_envelope_t.flags */
