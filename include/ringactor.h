@@ -276,7 +276,8 @@ typedef struct ra_spawn_opts {
  * wait in its mailbox. Home shard of `self`.
  *
  * Errors: -EINVAL (def or behavior NULL, shard out of range, bad
- * placement); -ENOMEM; -ESHUTDOWN (the runtime is being destroyed).
+ * placement, unknown opts->flags); -ENOMEM; -ESHUTDOWN (the runtime is
+ * being destroyed).
  */
 RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
 		    const ra_spawn_opts_t *opts, ra_ref_t *out);
@@ -344,7 +345,9 @@ RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target);
  * Errors: -ESRCH (`to` has stopped or never existed; counted as a dead
  * letter), -EINVAL (type reserved, data NULL with len > 0), -ENOMEM. If
  * `to` stops while the message is in flight, it is counted as a dead
- * letter on arrival.
+ * letter on arrival. A send to a stealable actor that is being migrated
+ * right now returns 0 and waits on this shard until the hand-off is done
+ * (one msg_ring hop), still in order behind this sender's earlier ones.
  */
 RA_API int ra_send(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 		   const void *data, size_t len);
@@ -361,7 +364,8 @@ RA_API int ra_send_buf(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 
 /*
  * As ra_send(), from a non-shard thread (from is null). Slower: it goes
- * through a mutex-guarded injection ring. Errors as ra_send() plus
+ * through a mutex-guarded injection ring; to a stealable actor being
+ * migrated it yields until the hand-off is done. Errors as ra_send() plus
  * -EDEADLK when called from a shard thread.
  */
 RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
