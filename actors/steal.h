@@ -23,7 +23,7 @@ struct ra_actor;
 #define RA_STEAL_BATCH_MAX	64u
 /* Run queues shorter than this let a busy shard look for more work. */
 #define RA_STEAL_SHORT_RUNQ	2u
-/* A shard with a short run queue considers stealing every this many passes. */
+/* A shard with a longer run queue considers stealing every this many passes. */
 #define RA_STEAL_PASS_EVERY	16u
 
 /* Set up a shard's stealing state from the runtime's config. */

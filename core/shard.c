@@ -323,9 +323,14 @@ static void loop(ra_shard_t *sh)
 		if (ra_unlikely(sh->nparked))
 			ra__park_retry(sh);
 		now = run_ready(sh);
-		/* Little queued here: every few passes, look for more. */
-		if (sh->steal_on && sh->runq.len < RA_STEAL_SHORT_RUNQ &&
-		    ++sh->steal_tick % RA_STEAL_PASS_EVERY == 0)
+		/*
+		 * Every few passes (every pass while our run queue is
+		 * short) see whether another shard is busier by the margin:
+		 * a busy shard may still be far less loaded than a hot one.
+		 */
+		if (sh->steal_on &&
+		    (sh->runq.len < RA_STEAL_SHORT_RUNQ ||
+		     ++sh->steal_tick % RA_STEAL_PASS_EVERY == 0))
 			ra__steal_maybe(sh, now ? now : ra__now_ns());
 		/* Stealable work piling up here: wake a sleeping thief. */
 		if (sh->steal_on && now && ck_pr_load_32(&sh->nstealable))

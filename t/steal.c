@@ -180,6 +180,12 @@ static const ra_actor_def_t send_def = {
 	.terminate = send_term,
 };
 
+/* Sanitizer builds run slower: RA_TEST_TIME_SCALE stretches deadlines. */
+static uint64_t scaled_ns(uint64_t ns)
+{
+	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
+}
+
 static void storm_config(ra_config_t *cfg)
 {
 	ra_config_init(cfg);
@@ -282,7 +288,7 @@ static void test_storm(void)
 	ok(start_storm(rt) == 0, "storm: %u stealable + %u pinned receivers "
 	   "on shard 0, %u senders", nrecv, NPINNED, nshards);
 	/* Run until past 1000 migrations, at least 300 ms, at most 20 s. */
-	end = ra_now_ns() + 20000000000ull;
+	end = ra_now_ns() + scaled_ns(20000000000ull);
 	for (uint64_t t0 = ra_now_ns(); ra_now_ns() < end;) {
 		main_burst(rt);
 		sleep_ms(1);
@@ -485,7 +491,7 @@ static void test_destroy_mid_storm(void)
 	storm_config(&cfg);
 	ok(ra_runtime_create(&cfg, &rt) == 0, "destroy: runtime");
 	ok(start_storm(rt) == 0, "destroy: storm started");
-	for (uint64_t end = ra_now_ns() + 10000000000ull;
+	for (uint64_t end = ra_now_ns() + scaled_ns(10000000000ull);
 	     ra_now_ns() < end && mig < 200;) {
 		sleep_ms(1);
 		mig = migrated(rt, &st);
