@@ -11,7 +11,7 @@
 #include "io/io.h"
 #include "mailbox/pool.h"
 
-static void shard_list_add(ra_shard_t *sh, ra_actor_t *a)
+void ra__actor_list_add(ra_shard_t *sh, ra_actor_t *a)
 {
 	a->all_prev = NULL;
 	a->all_next = sh->actors;
@@ -19,9 +19,11 @@ static void shard_list_add(ra_shard_t *sh, ra_actor_t *a)
 		sh->actors->all_prev = a;
 	sh->actors = a;
 	sh->nactors++;
+	if (a->stealable)
+		ck_pr_store_32(&sh->nstealable, sh->nstealable + 1);
 }
 
-static void shard_list_del(ra_shard_t *sh, ra_actor_t *a)
+void ra__actor_list_del(ra_shard_t *sh, ra_actor_t *a)
 {
 	if (a->all_prev)
 		a->all_prev->all_next = a->all_next;
@@ -30,11 +32,13 @@ static void shard_list_del(ra_shard_t *sh, ra_actor_t *a)
 	if (a->all_next)
 		a->all_next->all_prev = a->all_prev;
 	sh->nactors--;
+	if (a->stealable)
+		ck_pr_store_32(&sh->nstealable, sh->nstealable - 1);
 }
 
 void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a)
 {
-	shard_list_add(sh, a);
+	ra__actor_list_add(sh, a);
 	ra__stat_inc(&sh->stats.actors_spawned);
 	a->status = RA_ACTOR_READY;
 	ra__actor_schedule(sh, a);
@@ -68,11 +72,11 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 	if (a->def->terminate)
 		a->def->terminate(a, a->state, a->stop_reason);
 	/* terminate may have sent to itself: those are dead letters too. */
-	for (ra_envelope_t *e; (e = ra__mailbox_pop(&a->mbox));) {
+	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
 		ra__stat_inc(&sh->stats.dead_letters);
 		ra__envelope_release(sh, e);
 	}
-	shard_list_del(sh, a);
+	ra__actor_list_del(sh, a);
 	(void)ra__slot_free(&sh->slots, a->ref.slot);
 	ra__stat_inc(&sh->stats.actors_stopped);
 	free(a);
@@ -89,7 +93,7 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 {
 	a->status = RA_ACTOR_STOPPING;
 	ra__slot_kill(ra__slot_get(sh->rt->slots, a->ref.slot));
-	for (ra_envelope_t *e; (e = ra__mailbox_pop(&a->mbox));) {
+	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
 		if (e->kind != RA_ENV_USER) {
 			ra__envelope_release(sh, e);
 		} else if (e->type == RA_MSG_IO) {
@@ -171,7 +175,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 	if (a->status == RA_ACTOR_READY)
 		run_init(sh, a);
 	while (!a->stop_requested && n++ < sh->budget) {
-		ra_envelope_t *e = ra__mailbox_pop(&a->mbox);
+		ra_envelope_t *e = ra__actor_pop(sh, a);
 
 		if (!e)
 			break;
@@ -216,6 +220,20 @@ RA_API void ra_stop(ra_ctx_t *self, int reason)
 {
 	if (self)
 		ra__actor_request_stop(self->shard, self, reason);
+}
+
+RA_API int ra_set_stealable(ra_ctx_t *self, bool on)
+{
+	if (!self)
+		return -EINVAL;
+	/*
+	 * Only senders to an actor published RA_SLOT_STEALABLE count their
+	 * messages in flight; without that count a move could strand one.
+	 */
+	if (on && !self->stealable)
+		return -EPERM;
+	self->steal_ok = on;
+	return 0;
 }
 
 RA_API unsigned ra_io_pending(const ra_ctx_t *self)

@@ -40,6 +40,8 @@ struct ra_actor {
 	ra_ref_t ref;			/* our own reference */
 	uint8_t status;			/* enum ra_actor_status */
 	bool in_runq;			/* queued on shard->runq */
+	bool stealable;			/* spawned RA_SPAWN_STEALABLE */
+	bool steal_ok;			/* ra_set_stealable(): may move now */
 	bool stop_requested;		/* stop after the current callback */
 	int stop_reason;		/* first reason given */
 	unsigned io_pending;		/* requests awaiting their CQE */
@@ -61,13 +63,31 @@ static inline void ra__actor_schedule(ra_shard_t *sh, ra_actor_t *a)
 	}
 }
 
-/* Put `e` in `a`'s mailbox and schedule it. Home shard. */
+/*
+ * Put `e` in `a`'s mailbox and schedule it. Home shard. The shard's
+ * backlog (part of its published load) counts every queued message.
+ */
 static inline void ra__actor_enqueue(ra_shard_t *sh, ra_actor_t *a,
 				     ra_envelope_t *e)
 {
 	ra__mailbox_push(&a->mbox, e);
+	sh->backlog++;
 	ra__actor_schedule(sh, a);
 }
+
+/* Take the oldest message of `a`, or NULL. Home shard. */
+static inline ra_envelope_t *ra__actor_pop(ra_shard_t *sh, ra_actor_t *a)
+{
+	ra_envelope_t *e = ra__mailbox_pop(&a->mbox);
+
+	if (e)
+		sh->backlog--;
+	return e;
+}
+
+/* Join / leave the shard's list of its actors. Home shard. */
+void ra__actor_list_add(ra_shard_t *sh, ra_actor_t *a);
+void ra__actor_list_del(ra_shard_t *sh, ra_actor_t *a);
 
 /* The SPAWN arrived (or a local spawn): join the shard, run init soon. */
 void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a);

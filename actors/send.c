@@ -6,32 +6,82 @@
  * target's home, flushed as one IORING_OP_MSG_RING at the end of the turn
  * (core/msgring.c). Non-shard threads go through the runtime's injection
  * ring (core/runtime.c).
+ *
+ * Stealable targets (RA_SLOT_STEALABLE) add the hand-off protocol of
+ * docs/architecture.md, "Work stealing": a send from another thread is
+ * counted in the slot's `inflight` until the home shard has it in the
+ * mailbox, and a send that finds the target MIGRATING is parked on the
+ * sending shard (or retried, off-shard) until the new home takes over.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "actors/actor.h"
+#include "actors/steal.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
 #include "mailbox/pool.h"
 
+/* Shard-level envelopes: work stealing's requests and hand-overs. */
+static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
+{
+	if (e->kind == RA_ENV_STEAL_REQ) {
+		ra__steal_request(sh, e->u.steal.thief, e->u.steal.load);
+		ra__envelope_release(sh, e);
+	} else if (e->kind == RA_ENV_STEAL_OFFER) {
+		/* Waking us was the point: idle() will ask at once. */
+		sh->steal_next_ns = 0;
+		ra__envelope_release(sh, e);
+	} else {
+		ra_actor_t *a = e->u.buf;
+
+		ra__envelope_release(sh, e);
+		ra__steal_arrive(sh, a);
+	}
+}
+
 void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 {
-	ra_actor_t *a = ra__slot_actor_local(sh->rt->slots, e->to, sh->id);
+	ra_slot_table_t *t = sh->rt->slots;
+	ra_ref_t to = e->to;
+	bool counted = e->flags & RA_ENV_COUNTED;
+	ra_actor_t *a;
 
+	if (ra_unlikely(e->kind >= RA_ENV_STEAL_REQ)) {
+		deliver_control(sh, e);
+		return;
+	}
+	a = ra__slot_actor_local(t, to, sh->id);
 	if (ra_unlikely(!a)) {
 		if (e->kind == RA_ENV_USER)
 			ra__stat_inc(&sh->stats.dead_letters);
 		ra__envelope_release(sh, e);
-		return;
-	}
-	if (ra_unlikely(e->kind == RA_ENV_SPAWN)) {
+	} else if (ra_unlikely(e->kind == RA_ENV_SPAWN)) {
 		ra__envelope_release(sh, e);
 		ra__actor_attach(sh, a);
+	} else {
+		ra__actor_enqueue(sh, a, e);
+	}
+	/* Only now, with it in the mailbox, may a steal check pass. */
+	if (counted)
+		ra__slot_send_end(ra__slot_get(t, to.slot));
+}
+
+void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
+{
+	if (e->kind == RA_ENV_MIGRATE) {
+		/* The thief cannot take it: take our actor back. */
+		ra__steal_arrive(sh, e->u.buf);
+		ra__envelope_release(sh, e);
 		return;
 	}
-	ra__actor_enqueue(sh, a, e);
+	if (e->flags & RA_ENV_COUNTED)
+		ra__slot_send_end(ra__slot_get(sh->rt->slots, e->to.slot));
+	if (e->kind == RA_ENV_USER)
+		ra__stat_inc(&sh->stats.dead_letters);
+	ra__envelope_release(sh, e);
 }
 
 /* Local or cross-shard hand-off of a filled envelope from shard `sh`. */
@@ -43,6 +93,84 @@ static void route(ra_shard_t *sh, unsigned home, ra_envelope_t *e)
 	} else {
 		ra__stat_inc(&sh->stats.msgs_remote);
 		ra__msgring_post(sh, home, e);
+	}
+}
+
+static void park(ra_shard_t *sh, ra_envelope_t *e)
+{
+	e->next = NULL;
+	if (sh->parked_tail)
+		sh->parked_tail->next = e;
+	else
+		sh->parked = e;
+	sh->parked_tail = e;
+	sh->nparked++;
+}
+
+/* Is an envelope to `r` parked in the list from `head`? */
+static bool parked_for(ra_envelope_t *head, ra_ref_t r)
+{
+	for (; head; head = head->next)
+		if (ra_ref_eq(head->to, r))
+			return true;
+	return false;
+}
+
+/*
+ * A send from shard `sh` to a stealable target. Messages to a ref with
+ * parked ones queue behind them (per-sender FIFO); otherwise the message
+ * is counted and routed to the home the count saw, or parked while the
+ * target migrates. Returns 0 or -ESRCH (`e` still the caller's).
+ */
+static int send_stealable(ra_shard_t *sh, ra_slot_t *s, ra_envelope_t *e)
+{
+	int home;
+
+	if (sh->nparked && parked_for(sh->parked, e->to)) {
+		park(sh, e);
+		return 0;
+	}
+	home = ra__slot_send_begin_any(s, e->to.gen);
+	if (home == -EBUSY) {
+		park(sh, e);
+		return 0;
+	}
+	if (home < 0)
+		return home;
+	e->flags |= RA_ENV_COUNTED;
+	route(sh, (unsigned)home, e);
+	return 0;
+}
+
+void ra__park_retry(ra_shard_t *sh)
+{
+	ra_envelope_t *e = sh->parked;
+
+	sh->parked = sh->parked_tail = NULL;
+	sh->nparked = 0;
+	while (e) {
+		ra_envelope_t *next = e->next;
+		ra_slot_t *s = ra__slot_get(sh->rt->slots, e->to.slot);
+		int home;
+
+		/* Behind a still-parked one to the same ref: keep order. */
+		if (parked_for(sh->parked, e->to)) {
+			park(sh, e);
+			e = next;
+			continue;
+		}
+		home = ra__slot_send_begin_any(s, e->to.gen);
+		if (home == -EBUSY) {
+			park(sh, e);
+		} else if (home < 0) {
+			if (e->kind == RA_ENV_USER)
+				ra__stat_inc(&sh->stats.dead_letters);
+			ra__envelope_release(sh, e);
+		} else {
+			e->flags |= RA_ENV_COUNTED;
+			route(sh, (unsigned)home, e);
+		}
+		e = next;
 	}
 }
 
@@ -96,7 +224,10 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 {
 	ra_shard_t *sh;
 	ra_envelope_t *e;
-	int home, ret;
+	ra_slot_t *s;
+	uint64_t w;
+	unsigned home;
+	int ret;
 
 	if (!self)
 		return -EINVAL;
@@ -104,11 +235,12 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	if (ret < 0)
 		return ret;
 	sh = self->shard;
-	home = ra__slot_resolve_any(sh->rt->slots, to);
-	if (home < 0) {
+	s = ra__slot_lookup_any(sh->rt->slots, to, &w);
+	if (!s) {
 		ra__stat_inc(&sh->stats.dead_letters);
-		return home;
+		return -ESRCH;
 	}
+	home = ra__slot_word_home(w);
 	e = ra__pool_get(&sh->pool);
 	if (!e)
 		return -ENOMEM;
@@ -118,8 +250,23 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 		ra__pool_put(&sh->pool, e);
 		return ret;
 	}
-	route(sh, (unsigned)home, e);
-	return 0;
+	/*
+	 * A stealable actor homed here and not moving needs no count: only
+	 * this thread could move it, and it is busy sending.
+	 */
+	if (ra_likely(!(w & RA_SLOT_STEALABLE)) ||
+	    (home == sh->id && !(w & RA_SLOT_MIGRATING) && !sh->nparked)) {
+		route(sh, home, e);
+		return 0;
+	}
+	ret = send_stealable(sh, s, e);
+	if (ret < 0) {
+		ra__stat_inc(&sh->stats.dead_letters);
+		if (!copy)
+			e->flags &= (uint8_t)~RA_ENV_OWNED; /* caller keeps buf */
+		ra__envelope_release(sh, e);
+	}
+	return ret;
 }
 
 RA_API int ra_send(ra_ctx_t *self, ra_ref_t to, uint32_t type,
@@ -143,6 +290,8 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			     uint8_t kind, const void *data, size_t len)
 {
 	ra_envelope_t *e;
+	ra_slot_t *s;
+	uint64_t w;
 	int home, ret;
 
 	if (!rt)
@@ -152,17 +301,35 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	ret = check_payload(type, data, len);
 	if (ret < 0)
 		return ret;
-	home = ra__slot_resolve_any(rt->slots, to);
-	if (home < 0)
-		return home;
+	s = ra__slot_lookup_any(rt->slots, to, &w);
+	if (!s)
+		return -ESRCH;
 	e = ra__envelope_heap_alloc();
 	if (!e)
 		return -ENOMEM;
 	fill_header(e, to, RA_REF_NULL, type, kind, 0);
 	ret = fill_payload(e, data, len, true);
+	home = (int)ra__slot_word_home(w);
+	/*
+	 * A stealable target: count the message (see send_stealable());
+	 * we have no loop to park in, and a hand-off takes one msg_ring
+	 * hop, so wait it out.
+	 */
+	while (ret == 0 && (w & RA_SLOT_STEALABLE)) {
+		home = ra__slot_send_begin_any(s, to.gen);
+		if (home != -EBUSY)
+			break;
+		sched_yield();
+	}
+	if (ret == 0 && home < 0)
+		ret = home;
+	else if (ret == 0 && (w & RA_SLOT_STEALABLE))
+		e->flags |= RA_ENV_COUNTED;
 	if (ret == 0)
 		ret = ra__runtime_inject(rt, (unsigned)home, e);
 	if (ret < 0) {
+		if (e->flags & RA_ENV_COUNTED)
+			ra__slot_send_end(s);
 		ra__envelope_drop_payload(e);
 		free(e);
 	}

@@ -17,6 +17,7 @@
 #define RA_ACTORS_SLOT_H
 
 #include <ck_pr.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,10 +32,27 @@ struct ra_actor;
 #define RA_SLOT_RESERVE		64u	/* fresh indices taken per refill */
 
 #define RA_SLOT_ALIVE		0x1ull
+/*
+ * Spawned stealable: cross-thread senders count their messages in
+ * `inflight` (actors/send.c). Set at publication, never changed.
+ */
+#define RA_SLOT_STEALABLE	0x2ull
+/*
+ * Being handed to another shard: senders must not send now (they park the
+ * message and retry). Set by the victim, cleared by the thief.
+ */
+#define RA_SLOT_MIGRATING	0x4ull
 
 typedef struct ra_slot {
-	uint64_t word;		  /* gen << 32 | home << 16 | RA_SLOT_ALIVE */
+	uint64_t word;		  /* gen << 32 | home << 16 | flags */
 	struct ra_actor *actor;	  /* home shard only, while alive */
+	/*
+	 * Messages to a stealable actor sent from another thread and not
+	 * yet in its mailbox. Incremented by senders, decremented by the
+	 * home shard on delivery; the victim refuses to migrate while it is
+	 * non-zero (docs/architecture.md, "Work stealing").
+	 */
+	uint32_t inflight;
 } ra_slot_t;
 
 typedef struct ra_slot_table {
@@ -109,6 +127,61 @@ static inline int ra__slot_resolve_any(ra_slot_table_t *t, ra_ref_t r)
 }
 
 /*
+ * The slot of `r` and its word in *w while it is alive, else NULL. Any
+ * thread; one load.
+ */
+static inline ra_slot_t *ra__slot_lookup_any(ra_slot_table_t *t, ra_ref_t r,
+					     uint64_t *w)
+{
+	ra_slot_t *s = ra__slot_get(t, r.slot);
+
+	if (!s || r.gen == 0)
+		return NULL;
+	*w = ck_pr_load_64(&s->word);
+	if (!(*w & RA_SLOT_ALIVE) || ra__slot_word_gen(*w) != r.gen)
+		return NULL;
+	return s;
+}
+
+/*
+ * Announce a cross-thread send to the stealable actor (slot `s`,
+ * generation `gen`): returns its home shard with the message counted in
+ * s->inflight, or (count undone) -EBUSY while it migrates, -ESRCH once it
+ * is dead. Any thread; lock-free.
+ *
+ * Pairs with try_migrate() in actors/steal.c: we add to inflight, then
+ * read the word; it stores MIGRATING into the word, then reads inflight.
+ * Both sides write then read, so each needs a store-load barrier
+ * (ck_pr_fence_atomic_load() after our locked increment, which is a full
+ * barrier on x86; ck_pr_fence_store_load() on its side): with only
+ * acquire/release both could miss each other. Hence either it sees our
+ * count and refuses, or we see MIGRATING and hold the message back.
+ */
+static inline int ra__slot_send_begin_any(ra_slot_t *s, uint32_t gen)
+{
+	uint64_t w;
+
+	ck_pr_inc_32(&s->inflight);
+	ck_pr_fence_atomic_load();
+	w = ck_pr_load_64(&s->word);
+	if (!(w & RA_SLOT_ALIVE) || ra__slot_word_gen(w) != gen) {
+		ck_pr_dec_32(&s->inflight);
+		return -ESRCH;
+	}
+	if (w & RA_SLOT_MIGRATING) {
+		ck_pr_dec_32(&s->inflight);
+		return -EBUSY;
+	}
+	return (int)ra__slot_word_home(w);
+}
+
+/* The counted message is in its mailbox (or dropped). Home shard. */
+static inline void ra__slot_send_end(ra_slot_t *s)
+{
+	ck_pr_dec_32(&s->inflight);
+}
+
+/*
  * The actor behind `r` if it is alive and homed on `home`, else NULL.
  * Only the home shard may call this (it dereferences slot->actor).
  */
@@ -121,7 +194,8 @@ static inline struct ra_actor *ra__slot_actor_local(ra_slot_table_t *t,
 	if (!s || r.gen == 0)
 		return NULL;
 	w = ck_pr_load_64(&s->word);
-	if (w != ra__slot_word(r.gen, home, true))
+	/* MIGRATING is not masked: no delivery may reach a moving actor. */
+	if ((w & ~RA_SLOT_STEALABLE) != ra__slot_word(r.gen, home, true))
 		return NULL;
 	/* Pairs with the release in ra__slot_publish(). */
 	ra__tsan_acquire(&s->word);
@@ -135,12 +209,14 @@ static inline struct ra_actor *ra__slot_actor_local(ra_slot_table_t *t,
  * order; the fence documents and enforces it elsewhere).
  */
 static inline void ra__slot_publish(ra_slot_t *s, struct ra_actor *a,
-				    uint32_t gen, unsigned home)
+				    uint32_t gen, unsigned home,
+				    bool stealable)
 {
 	ck_pr_store_ptr(&s->actor, a);
 	ck_pr_fence_store();
 	ra__tsan_release(&s->word);
-	ck_pr_store_64(&s->word, ra__slot_word(gen, home, true));
+	ck_pr_store_64(&s->word, ra__slot_word(gen, home, true) |
+				 (stealable ? RA_SLOT_STEALABLE : 0));
 }
 
 /* Mark the slot dead (same generation): senders now get -ESRCH. */

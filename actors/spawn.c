@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "actors/actor.h"
+#include "actors/steal.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
 #include "mailbox/pool.h"
@@ -37,6 +38,9 @@ static int pick_home(ra_runtime_t *rt, ra_shard_t *sh,
 		if (opts->shard >= rt->nshards)
 			return -EINVAL;
 		*home = opts->shard;
+		return 0;
+	case RA_PLACE_LEAST_LOADED:
+		*home = ra__steal_least_loaded(rt, sh);
 		return 0;
 	}
 	return -EINVAL;
@@ -76,7 +80,7 @@ static int publish(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 	s = ra__slot_get(rt->slots, idx);
 	a->ref.slot = idx;
 	a->ref.gen = ra__slot_next_gen(s);
-	ra__slot_publish(s, a, a->ref.gen, home);
+	ra__slot_publish(s, a, a->ref.gen, home, a->stealable);
 	*slot_out = s;
 	return 0;
 }
@@ -145,7 +149,8 @@ static int spawn(ra_runtime_t *rt, ra_shard_t *sh, const ra_actor_def_t *def,
 	unsigned home;
 	int ret;
 
-	if (!def || !def->behavior)
+	if (!def || !def->behavior ||
+	    (opts && (opts->flags & ~RA_SPAWN_STEALABLE)))
 		return -EINVAL;
 	ret = pick_home(rt, sh, opts, &home);
 	if (ret < 0)
@@ -154,6 +159,8 @@ static int spawn(ra_runtime_t *rt, ra_shard_t *sh, const ra_actor_def_t *def,
 	if (ret < 0)
 		return ret;
 	a = actor_alloc(rt, def, arg, home);
+	if (a && opts && (opts->flags & RA_SPAWN_STEALABLE))
+		a->stealable = a->steal_ok = true;
 	if (!a || publish(rt, sh, a, home, &s) < 0) {
 		free(a);
 		ra__runtime_actor_gone(rt);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "actors/actor.h"
+#include "actors/steal.h"
 #include "core/msgring.h"
 #include "core/ring.h"
 #include "core/runtime.h"
@@ -231,9 +232,7 @@ static void drop_batch(ra_shard_t *sh, ra_envelope_t *head)
 	while (head) {
 		ra_envelope_t *next = head->next;
 
-		if (head->kind == RA_ENV_USER)
-			ra__stat_inc(&sh->stats.dead_letters);
-		ra__envelope_release(sh, head);
+		ra__deliver_failed(sh, head);
 		head = next;
 	}
 }

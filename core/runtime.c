@@ -32,6 +32,12 @@ RA_API void ra_config_init(ra_config_t *cfg)
 	cfg->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
 	cfg->idle_poll_max_ns = RA_DEFAULT_IDLE_POLL_MAX_NS;
 	cfg->timing_sample = RA_DEFAULT_TIMING_SAMPLE;
+	cfg->steal_budget = RA_DEFAULT_STEAL_BUDGET;
+	cfg->steal_probe = RA_DEFAULT_STEAL_PROBE;
+	cfg->steal_batch = RA_DEFAULT_STEAL_BATCH;
+	cfg->steal_margin = RA_DEFAULT_STEAL_MARGIN;
+	cfg->steal_backoff_min_ns = RA_DEFAULT_STEAL_BACKOFF_MIN;
+	cfg->steal_backoff_max_ns = RA_DEFAULT_STEAL_BACKOFF_MAX;
 }
 
 RA_API uint64_t ra_now_ns(void)
@@ -68,6 +74,16 @@ static int check_config(const ra_config_t *cfg)
 			      "idle_poll_ns %llu",
 			      (unsigned long long)cfg->idle_poll_max_ns,
 			      (unsigned long long)cfg->idle_poll_ns);
+		return -EINVAL;
+	}
+	if (cfg->steal_batch > 64) {
+		ra__set_error("ra_runtime_create: steal_batch %u > 64",
+			      cfg->steal_batch);
+		return -EINVAL;
+	}
+	if (cfg->steal_backoff_min_ns > cfg->steal_backoff_max_ns) {
+		ra__set_error("ra_runtime_create: steal_backoff_min_ns > "
+			      "steal_backoff_max_ns");
 		return -EINVAL;
 	}
 	if (cfg->actor_budget == 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
+#include "actors/steal.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/hdr_histogram.h"
@@ -85,6 +86,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->kernel_wait = !ra__under_valgrind();
 	sh->fault_every = fault_every_from_env();
 	sh->ring_fd = -1;
+	ra__steal_init(sh);
 	ra__pool_init(&sh->pool, (uint16_t)id);
 	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
 	sh->out_returns = calloc(rt->nshards, sizeof(*sh->out_returns));
@@ -168,6 +170,11 @@ static void submit(ra_shard_t *sh)
 		(void)io_uring_submit(&sh->ring);
 }
 
+/*
+ * Run up to the turn budget of actors. No clock read here: busy time is
+ * derived from idle time (see poll_cq), which a cross-shard hop spends
+ * anyway, instead of costing two reads (~60 ns) per pass.
+ */
 static void run_ready(ra_shard_t *sh)
 {
 	for (unsigned runs = 0; runs < RA_TURN_ACTOR_RUNS; runs++) {
@@ -211,19 +218,25 @@ static bool poll_cq(ra_shard_t *sh)
 
 	if (!sh->idle_poll_ns)
 		return false;
-	/* A reply is often here within one round: skip the clock read. */
+	/*
+	 * A reply is often here within one round: skip the clock read. Idle
+	 * time is counted from here on, to the last clock read (within a
+	 * round, ~3 us); shorter gaps count as busy.
+	 */
 	if (spin_round(sh))
 		return true;
-	start = ra__now_ns();
+	start = now = ra__now_ns();
 	for (;;) {
 		if (spin_round(sh))
-			return true;
+			break;
 		now = ra__now_ns();
 		if (now - start >= sh->idle_poll_ns)
-			return false;
+			break;
 		if (now - start >= RA_SPIN_NS)
 			sched_yield();
 	}
+	ra__stat_add(&sh->stats.idle_ns, now - start);
+	return now - start < sh->idle_poll_ns;
 }
 
 static void sleep_for_cqe(ra_shard_t *sh)
@@ -236,6 +249,17 @@ static void sleep_for_cqe(ra_shard_t *sh)
 
 		submit(sh);
 		nanosleep(&nap, NULL);
+	} else if (sh->steal_prospect && !sh->shutdown_seen) {
+		/* A loaded shard refused us: ask again when the backoff ends. */
+		struct __kernel_timespec ts = { .tv_nsec = 1000 };
+		struct io_uring_cqe *cqe;
+		uint64_t now = ra__now_ns();
+
+		if (sh->steal_next_ns > now)
+			ts.tv_nsec = (long long)(sh->steal_next_ns - now);
+		if (ts.tv_nsec >= 1000000000)
+			ts.tv_nsec = 999999999;
+		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
 	} else if (sh->shutdown_seen && !ck_pr_load_64(&sh->rt->live)) {
 		/*
 		 * Every actor is gone; what is left is our own last batches
@@ -276,16 +300,29 @@ static void idle(ra_shard_t *sh)
 	uint64_t t0;
 
 	ck_pr_store_32(&sh->idle, 1);
+	if (sh->steal_on)
+		ra__steal_publish_load(sh);
 	submit(sh);
 	if (poll_cq(sh))
 		goto out;
+	/* Nothing came in the poll window: ask a loaded shard for work. */
+	if (sh->steal_on) {
+		ra__steal_maybe(sh, ra__now_ns());
+		if (sh->ndirty) {
+			ra__msgring_flush(sh);
+			submit(sh);
+			goto out;	/* poll for the answer first */
+		}
+	}
 	ra__msgring_flush_returns(sh);
 	submit(sh);
 	if (io_uring_cq_ready(&sh->ring))
 		goto out;
 	t0 = ra__now_ns();
 	sleep_for_cqe(sh);
-	adapt_poll_window(sh, ra__now_ns() - t0);
+	t0 = ra__now_ns() - t0;
+	ra__stat_add(&sh->stats.idle_ns, t0);
+	adapt_poll_window(sh, t0);
 out:
 	ck_pr_store_32(&sh->idle, 0);
 }
@@ -309,20 +346,55 @@ static bool shutdown_done(ra_shard_t *sh)
 	}
 	return sh->nactors == 0 && ck_pr_load_64(&rt->live) == 0 &&
 	       sh->io_inflight == 0 && ra__runq_empty(&sh->runq) &&
-	       ra__msgring_quiet(sh);
+	       sh->nparked == 0 && ra__msgring_quiet(sh);
+}
+
+/*
+ * The published load is a hint for thieves and RA_PLACE_LEAST_LOADED, so
+ * it is stored every RA_STEAL_PASS_EVERY passes and on going idle, not on
+ * every pass: it shares a cache line with `idle`, which senders read after
+ * every actor run, and a store per hop made that line bounce.
+ */
+static void steal_check(ra_shard_t *sh)
+{
+	uint64_t now = ra__now_ns();
+
+	ra__steal_publish_load(sh);
+	ra__steal_maybe(sh, now);
+	if (ck_pr_load_32(&sh->nstealable) && !ra__runq_empty(&sh->runq))
+		ra__steal_offer(sh, now);
 }
 
 static void loop(ra_shard_t *sh)
 {
 	for (;;) {
+		sh->steal_given = 0;
 		reap(sh);
+		if (ra_unlikely(sh->nparked))
+			ra__park_retry(sh);
 		run_ready(sh);
+		/*
+		 * Every few passes see whether another shard is busier by
+		 * the margin (a busy shard may still be far less loaded than
+		 * a hot one), and whether stealable work piling up here
+		 * should wake a sleeping thief. An idle shard also asks
+		 * (idle()). Counting passes keeps the clock read off the
+		 * per-message path.
+		 */
+		if (sh->steal_on && ++sh->steal_tick % RA_STEAL_PASS_EVERY == 0)
+			steal_check(sh);
 		ra__msgring_flush(sh);
 		if (ra_unlikely(shutdown_done(sh)))
 			break;
 		if (!ra__runq_empty(&sh->runq) ||
 		    io_uring_cq_ready(&sh->ring) || sh->ndirty) {
 			submit(sh);
+			continue;
+		}
+		if (ra_unlikely(sh->nparked)) {
+			/* A hand-off is one msg_ring hop: let the thief run. */
+			submit(sh);
+			sched_yield();
 			continue;
 		}
 		idle(sh);
@@ -372,6 +444,7 @@ void *ra__shard_main(void *arg)
 	if (ret == 0 && sh->fault_every &&
 	    !ra__ring_can_inject_result(&sh->ring))
 		sh->fault_every = 0;	/* old kernel: no injection */
+	ck_pr_store_64(&sh->started_ns, ra__now_ns());
 	report(sh, ret);
 	if (ret == 0)
 		loop(sh);

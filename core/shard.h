@@ -59,9 +59,25 @@ typedef struct ra_shard {
 	bool peers_fixed;		/* peer ring i is fixed file i */
 	unsigned fault_every;		/* RA_FAULT_MSGRING: fail every Nth */
 	unsigned fault_tick;		/* batches sent, for fault_every */
+	/* Work stealing (actors/steal.c); all of it this thread's. */
+	uint64_t backlog;		/* messages queued in our actors' mailboxes */
+	uint64_t load_pub;		/* last value stored to `load` */
+	struct ra_envelope *parked;	/* sends waiting out a migration, FIFO */
+	struct ra_envelope *parked_tail;
+	unsigned nparked;		/* 0 in the common case: one branch */
+	bool steal_on;			/* stealing enabled by the config */
+	bool steal_got;			/* an actor arrived since our last attempt */
+	bool steal_tried;		/* our last attempt sent requests */
+	bool steal_prospect;		/* a loaded victim was seen: wake to retry */
+	unsigned steal_tick;		/* loop passes, to space out attempts */
+	unsigned steal_given;		/* actors handed over this pass */
+	uint64_t steal_backoff_ns;	/* current wait after a fruitless try */
+	uint64_t steal_next_ns;		/* no attempt before this time */
+	uint64_t offer_next_ns;		/* no STEAL_OFFER before this time */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;
+	uint64_t started_ns;		/* loop start, for busy = up - idle */
 	int setup_err;			/* ring set-up result, for create */
 	char setup_msg[256];		/* its ra_last_error() text */
 
@@ -70,6 +86,13 @@ typedef struct ra_shard {
 	uint32_t sleeping;		/* 1 while in io_uring_enter(GETEVENTS) */
 	uint32_t idle;			/* 1 while polling or sleeping: senders
 					 * flush to us at once (msgring.c) */
+	/*
+	 * Run queue + backlog + our I/O in the kernel, stored (relaxed) by
+	 * this thread once per loop pass when it changed; thieves and
+	 * RA_PLACE_LEAST_LOADED read it. A hint, never a promise.
+	 */
+	uint64_t load;
+	uint32_t nstealable;		/* stealable actors homed here; a hint */
 } ra_shard_t;
 
 /* The shard whose thread is running, or NULL on other threads. */

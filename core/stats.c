@@ -44,6 +44,23 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->io_completed += ck_pr_load_64(&s->io_completed);
 	out->io_cancelled += ck_pr_load_64(&s->io_cancelled);
 	out->sleeps += ck_pr_load_64(&s->sleeps);
+	out->steal_attempts += ck_pr_load_64(&s->steal_attempts);
+	out->steal_successes += ck_pr_load_64(&s->steal_successes);
+	out->actors_migrated += ck_pr_load_64(&s->actors_migrated);
+	out->refusals_not_quiescent +=
+		ck_pr_load_64(&s->refusals_not_quiescent);
+	out->refusals_pinned += ck_pr_load_64(&s->refusals_pinned);
+	out->refusals_below_margin += ck_pr_load_64(&s->refusals_below_margin);
+	out->refusals_in_flight += ck_pr_load_64(&s->refusals_in_flight);
+}
+
+/* Busy = time since the shard started minus the idle time it counted. */
+static uint64_t shard_busy_ns(const ra_shard_t *sh, uint64_t now)
+{
+	uint64_t up = now - ck_pr_load_64((uint64_t *)&sh->started_ns);
+	uint64_t idle = ck_pr_load_64((uint64_t *)&sh->stats.idle_ns);
+
+	return up > idle ? up - idle : 0;
 }
 
 /* Merge every shard's histogram `id` into a new one in *out. */
@@ -77,8 +94,10 @@ RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 			return -ENOMEM;
 		}
 	}
-	for (unsigned s = 0; s < rt->nshards; s++)
+	for (unsigned s = 0; s < rt->nshards; s++) {
 		sum_counters(out, &rt->shards[s]->stats);
+		out->busy_ns += shard_busy_ns(rt->shards[s], ra__now_ns());
+	}
 	out->actors_live = ck_pr_load_64(&rt->live);
 	out->mailbox_wait_ns = merged[RA_HIST_MAILBOX_WAIT];
 	out->run_ns = merged[RA_HIST_RUN];
@@ -95,4 +114,20 @@ RA_API void ra_stats_fini(ra_stats_t *st)
 	for (unsigned i = 0; i < RA_IO_NOPS; i++)
 		ra_hdr_destroy(st->io_ns[i]);
 	memset(st, 0, sizeof(*st));
+}
+
+RA_API int ra_shard_info(ra_runtime_t *rt, unsigned shard,
+			 ra_shard_info_t *out)
+{
+	ra_shard_t *sh;
+
+	if (!rt || !out || shard >= rt->nshards)
+		return -EINVAL;
+	sh = rt->shards[shard];
+	out->busy_ns = shard_busy_ns(sh, ra__now_ns());
+	out->load = ck_pr_load_64(&sh->load);
+	out->actors_in = ck_pr_load_64(&sh->stats.actors_migrated);
+	out->actors_out = ck_pr_load_64(&sh->stats.actors_out);
+	out->steal_attempts = ck_pr_load_64(&sh->stats.steal_attempts);
+	return 0;
 }

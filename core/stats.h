@@ -29,6 +29,15 @@ typedef struct ra_shard_stats {
 	uint64_t io_completed;
 	uint64_t io_cancelled;
 	uint64_t sleeps;
+	uint64_t steal_attempts;	/* requests this shard sent */
+	uint64_t steal_successes;	/* requests it answered with actors */
+	uint64_t actors_migrated;	/* actors that arrived here */
+	uint64_t actors_out;		/* actors it handed away */
+	uint64_t refusals_not_quiescent;
+	uint64_t refusals_pinned;
+	uint64_t refusals_below_margin;
+	uint64_t refusals_in_flight;
+	uint64_t idle_ns;		/* ns polling (past 3 us) or asleep */
 } ra_shard_stats_t;
 
 /* A shard's latency histograms, by index. */

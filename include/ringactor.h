@@ -101,8 +101,21 @@ typedef struct ra_msg {
 #define RA_DEFAULT_RING_ENTRIES	 256u
 #define RA_DEFAULT_TIMING_SAMPLE 16u
 
+/*
+ * Work-stealing defaults (see ra_config_t and docs/architecture.md, "Work
+ * stealing"). Loads are counted in queued items: run-queue entries plus
+ * mailbox backlog plus I/O requests in the kernel.
+ */
+#define RA_DEFAULT_STEAL_BUDGET	     32u     /* actors a victim gives per turn */
+#define RA_DEFAULT_STEAL_PROBE	     2u	     /* victims asked per attempt */
+#define RA_DEFAULT_STEAL_BATCH	     8u	     /* actors per steal request */
+#define RA_DEFAULT_STEAL_MARGIN	     16u     /* victim load - thief load > this */
+#define RA_DEFAULT_STEAL_BACKOFF_MIN 20000u  /* ns after a fruitless attempt */
+#define RA_DEFAULT_STEAL_BACKOFF_MAX 2000000u /* ns, cap of the doubling */
+
 /* ra_config_t.flags */
 #define RA_CFG_PIN_CPUS		(1u << 0) /* pin shard i to online CPU i % ncpu */
+#define RA_CFG_NO_STEAL		(1u << 1) /* no shard ever steals or is robbed */
 
 typedef struct ra_config {
 	unsigned shards;	 /* number of shards; 0 = online CPUs */
@@ -128,6 +141,24 @@ typedef struct ra_config {
 	 * send.
 	 */
 	unsigned timing_sample;
+	/*
+	 * Work stealing. Only actors spawned with RA_SPAWN_STEALABLE ever
+	 * move. A shard whose run queue is short (or that is about to
+	 * sleep) asks up to steal_probe shards whose published load exceeds
+	 * its own by more than steal_margin for work; each answers by handing
+	 * over up to steal_batch quiescent stealable actors (most queued
+	 * messages first), and at most steal_budget per loop pass in all.
+	 * After an attempt that brought nothing the next waits
+	 * steal_backoff_min_ns, doubling up to steal_backoff_max_ns; one that
+	 * brought work resets the wait. steal_budget, steal_probe or
+	 * steal_batch 0, or RA_CFG_NO_STEAL, disables stealing.
+	 */
+	unsigned steal_budget;	 /* actors handed over per victim loop pass */
+	unsigned steal_probe;	 /* victims asked per attempt (<= shards) */
+	unsigned steal_batch;	 /* actors per request, <= 64 */
+	unsigned steal_margin;	 /* load units; victim must exceed thief by more */
+	uint64_t steal_backoff_min_ns; /* wait after a fruitless attempt */
+	uint64_t steal_backoff_max_ns; /* cap; >= steal_backoff_min_ns */
 } ra_config_t;
 
 /*
@@ -143,7 +174,9 @@ RA_API void ra_config_init(ra_config_t *cfg);
  *
  * Errors: -EINVAL (cfg out of range: shards > 1024, ring_entries not a
  * power of two or > 32768, actor_budget 0, timing_sample not 0 or a power
- * of two, idle_poll_max_ns < idle_poll_ns, out NULL); -ENOMEM; -ENOSYS (kernel without
+ * of two, idle_poll_max_ns < idle_poll_ns, steal_batch > 64,
+ * steal_backoff_min_ns > steal_backoff_max_ns, out NULL); -ENOMEM;
+ * -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing
@@ -220,11 +253,30 @@ enum ra_placement {
 	RA_PLACE_LOCAL = 0,	/* the spawner's shard (round robin from outside) */
 	RA_PLACE_SHARD,		/* ra_spawn_opts_t.shard */
 	RA_PLACE_ROUND_ROBIN,	/* next shard in turn, runtime-wide */
+	/*
+	 * The shard with the lowest published load (run queue + mailbox
+	 * backlog + I/O in the kernel, refreshed by each shard once per loop
+	 * pass, so a burst of spawns may see a stale figure); ties go to the
+	 * spawner's shard, then the lowest index.
+	 */
+	RA_PLACE_LEAST_LOADED,
 };
+
+/*
+ * ra_spawn_opts_t.flags. RA_SPAWN_STEALABLE: the actor may be migrated to
+ * another shard by work stealing while it is quiescent (not running, no
+ * I/O of its own pending, no message to it in flight). Its state moves
+ * with it; references stay valid; ra_shard_id() tells where it runs now.
+ * Cross-shard sends to it cost one extra atomic increment (see
+ * docs/architecture.md). Independent of placement, which only picks the
+ * first home.
+ */
+#define RA_SPAWN_STEALABLE	(1u << 0)
 
 typedef struct ra_spawn_opts {
 	enum ra_placement placement;
 	unsigned shard;		/* for RA_PLACE_SHARD */
+	unsigned flags;		/* RA_SPAWN_* */
 } ra_spawn_opts_t;
 
 /*
@@ -235,7 +287,8 @@ typedef struct ra_spawn_opts {
  * wait in its mailbox. Home shard of `self`.
  *
  * Errors: -EINVAL (def or behavior NULL, shard out of range, bad
- * placement); -ENOMEM; -ESHUTDOWN (the runtime is being destroyed).
+ * placement, unknown opts->flags); -ENOMEM; -ESHUTDOWN (the runtime is
+ * being destroyed).
  */
 RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
 		    const ra_spawn_opts_t *opts, ra_ref_t *out);
@@ -248,8 +301,23 @@ RA_API int ra_runtime_spawn(ra_runtime_t *rt, const ra_actor_def_t *def,
 /* This actor's reference. Home shard. */
 RA_API ra_ref_t ra_self(const ra_ctx_t *self);
 
-/* The shard index (0-based) this actor runs on. Home shard. */
+/*
+ * The shard index (0-based) this actor runs on now. A stealable actor may
+ * run on another shard in a later callback (never during one, and never
+ * while it has I/O pending). Home shard.
+ */
 RA_API unsigned ra_shard_id(const ra_ctx_t *self);
+
+/*
+ * Allow (on) or forbid (!on) work stealing to migrate this actor from now
+ * on; takes effect at once (the decision is made on this shard, between
+ * callbacks). Only actors spawned with RA_SPAWN_STEALABLE can be made
+ * stealable again: for others, senders do not count their messages in
+ * flight, so a move could not be made safe. Pinning (!on) always works.
+ * Home shard. Returns 0, -EINVAL (self NULL), or -EPERM (on, and the
+ * actor was not spawned stealable).
+ */
+RA_API int ra_set_stealable(ra_ctx_t *self, bool on);
 
 /* The runtime this actor belongs to. Home shard. */
 RA_API ra_runtime_t *ra_runtime(const ra_ctx_t *self);
@@ -288,7 +356,9 @@ RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target);
  * Errors: -ESRCH (`to` has stopped or never existed; counted as a dead
  * letter), -EINVAL (type reserved, data NULL with len > 0), -ENOMEM. If
  * `to` stops while the message is in flight, it is counted as a dead
- * letter on arrival.
+ * letter on arrival. A send to a stealable actor that is being migrated
+ * right now returns 0 and waits on this shard until the hand-off is done
+ * (one msg_ring hop), still in order behind this sender's earlier ones.
  */
 RA_API int ra_send(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 		   const void *data, size_t len);
@@ -305,7 +375,8 @@ RA_API int ra_send_buf(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 
 /*
  * As ra_send(), from a non-shard thread (from is null). Slower: it goes
- * through a mutex-guarded injection ring. Errors as ra_send() plus
+ * through a mutex-guarded injection ring; to a stealable actor being
+ * migrated it yields until the hand-off is done. Errors as ra_send() plus
  * -EDEADLK when called from a shard thread.
  */
 RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
@@ -462,6 +533,30 @@ typedef struct ra_stats {
 	uint64_t io_cancelled;	  /* cancellations issued at actor stop */
 	uint64_t sleeps;	  /* times a shard slept in io_uring_enter */
 	/*
+	 * Work stealing. steal_attempts: steal requests sent (by thieves);
+	 * steal_successes: requests answered with at least one actor;
+	 * actors_migrated: hand-overs completed (counted by the thief when
+	 * the actor arrives). A request answered with nothing counts once,
+	 * by the first cause that applied, in this order:
+	 * refusals_below_margin (the victim's own load no longer exceeds the
+	 * thief's by the margin, or it is shutting down), refusals_in_flight
+	 * (a candidate had a message to it in flight when the victim checked),
+	 * refusals_not_quiescent (stealable actors there, but each running
+	 * its init, stopping, or with I/O pending), refusals_pinned (no
+	 * stealable actor there, or the budget of this turn is spent).
+	 * busy_ns: ns all shards spent not idle since they started: uptime
+	 * minus time spent polling the CQ past its first ~3 us or asleep
+	 * (per shard: ra_shard_info()); gaps under ~3 us count as busy.
+	 */
+	uint64_t steal_attempts;
+	uint64_t steal_successes;
+	uint64_t actors_migrated;
+	uint64_t refusals_not_quiescent;
+	uint64_t refusals_pinned;
+	uint64_t refusals_below_margin;
+	uint64_t refusals_in_flight;
+	uint64_t busy_ns;
+	/*
 	 * Merged over all shards; owned by the snapshot and freed by
 	 * ra_stats_fini(). Values in ns. mailbox_wait_ns: start of the
 	 * sending behavior call to start of the receiving one; run_ns: one
@@ -482,6 +577,24 @@ typedef struct ra_stats {
  */
 RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out);
 RA_API void ra_stats_fini(ra_stats_t *st);
+
+/* One shard's figures, for ra_shard_info(). */
+typedef struct ra_shard_info {
+	uint64_t busy_ns;	/* ns not idle since create (see ra_stats_t) */
+	uint64_t load;		/* last published load (queued items) */
+	uint64_t actors_in;	/* actors migrated to this shard */
+	uint64_t actors_out;	/* actors migrated away from it */
+	uint64_t steal_attempts; /* steal requests it sent */
+} ra_shard_info_t;
+
+/*
+ * Fill `*out` (caller storage) with shard `shard`'s figures. Any thread;
+ * each value is a relaxed read of a single-writer counter, so figures of
+ * a running shard are a moment apart from each other. Errors: -EINVAL (rt
+ * or out NULL, shard >= ra_runtime_shards(rt)).
+ */
+RA_API int ra_shard_info(ra_runtime_t *rt, unsigned shard,
+			 ra_shard_info_t *out);
 
 #ifdef __cplusplus
 }

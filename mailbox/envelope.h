@@ -23,10 +23,24 @@ enum ra_env_kind {
 	RA_ENV_USER = 0,	/* a message for the behavior (or RA_MSG_IO) */
 	RA_ENV_SPAWN,		/* start the actor `to` (its struct is ready) */
 	RA_ENV_STOP,		/* stop `to` with a normal reason, in order */
+	/*
+	 * Work stealing (actors/steal.c); handled by the shard, not an
+	 * actor. STEAL_REQ: u.steal = the asking shard and its load.
+	 * MIGRATE: u.buf = the actor handed over (not RA_ENV_OWNED).
+	 * STEAL_OFFER: no payload.
+	 */
+	RA_ENV_STEAL_REQ,
+	RA_ENV_MIGRATE,
+	RA_ENV_STEAL_OFFER,	/* wakes a sleeping shard to come and steal */
 };
 
 /* ra_envelope_t.flags */
 #define RA_ENV_OWNED	0x1u	/* data is a malloc'd buffer we must free */
+/*
+ * The sender added this message to its target slot's `inflight` count
+ * (actors/send.c); whoever delivers or drops it must take it off.
+ */
+#define RA_ENV_COUNTED	0x2u
 
 /*
  * Layout: everything a cross-shard hop reads (header, the I/O result, and
@@ -53,6 +67,10 @@ typedef struct ra_envelope {
 			int32_t res;	/* the CQE's res */
 			uint64_t tag;	/* the caller's tag */
 		} io;		/* RA_MSG_IO: no payload */
+		struct {
+			uint32_t thief;	/* shard asking for work */
+			uint64_t load;	/* its load when it asked */
+		} steal;	/* RA_ENV_STEAL_REQ */
 	} u;
 	unsigned char pad_[32];	/* round to two cache lines */
 } ra_envelope_t;

@@ -1,0 +1,299 @@
+/*
+ * actors/steal.c: work stealing between shards.
+ *
+ * A thief (a shard about to sleep, or with a short run queue) sends
+ * STEAL_REQ envelopes over msg_ring to the shards with the highest
+ * published load. A victim answers on its own thread, between actor
+ * runs, by handing over quiescent stealable actors in MIGRATE envelopes;
+ * the mailbox backlog travels inside the actor. There is no lock and no
+ * shared queue: the only cross-thread state is the slot word and its
+ * `inflight` count (the hand-off protocol, actors/slot.h and
+ * docs/architecture.md) and the published load hints.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "actors/actor.h"
+#include "actors/steal.h"
+#include "core/msgring.h"
+#include "core/runtime.h"
+#include "core/tsan.h"
+#include "mailbox/pool.h"
+
+#define HOME_MASK (0xffffull << 16)
+
+void ra__steal_init(ra_shard_t *sh)
+{
+	const ra_config_t *c = &sh->rt->cfg;
+
+	sh->steal_on = !(c->flags & RA_CFG_NO_STEAL) && c->steal_budget &&
+		       c->steal_probe && c->steal_batch && sh->nshards > 1;
+	sh->steal_backoff_ns = c->steal_backoff_min_ns;
+}
+
+unsigned ra__steal_least_loaded(ra_runtime_t *rt, ra_shard_t *sh)
+{
+	unsigned best = sh ? sh->id : 0;
+	uint64_t best_load = ck_pr_load_64(&rt->shards[best]->load);
+
+	for (unsigned i = 0; i < rt->nshards; i++) {
+		uint64_t l = ck_pr_load_64(&rt->shards[i]->load);
+
+		if (l < best_load) {
+			best = i;
+			best_load = l;
+		}
+	}
+	return best;
+}
+
+/* ---- thief ---- */
+
+static void send_request(ra_shard_t *sh, unsigned victim, uint64_t load)
+{
+	ra_envelope_t *e = ra__pool_get(&sh->pool);
+
+	if (!e)
+		return;
+	e->to = RA_REF_NULL;
+	e->from = RA_REF_NULL;
+	e->type = 0;
+	e->len = 0;
+	e->sent_ns = 0;
+	e->kind = RA_ENV_STEAL_REQ;
+	e->u.steal.thief = sh->id;
+	e->u.steal.load = load;
+	ra__msgring_post(sh, victim, e);
+	ra__stat_inc(&sh->stats.steal_attempts);
+}
+
+void ra__steal_maybe(ra_shard_t *sh, uint64_t now)
+{
+	const ra_config_t *c = &sh->rt->cfg;
+	unsigned pick[RA_STEAL_BATCH_MAX];
+	uint64_t pick_load[RA_STEAL_BATCH_MAX];
+	unsigned npick = 0, want = c->steal_probe;
+	uint64_t own;
+
+	if (!sh->steal_on || sh->shutdown_seen || now < sh->steal_next_ns)
+		return;
+	/* Exponential backoff while our requests bring nothing back. */
+	if (sh->steal_got)
+		sh->steal_backoff_ns = c->steal_backoff_min_ns;
+	else if (sh->steal_tried && sh->steal_backoff_ns <
+		 c->steal_backoff_max_ns / 2)
+		sh->steal_backoff_ns *= 2;
+	else if (sh->steal_tried)
+		sh->steal_backoff_ns = c->steal_backoff_max_ns;
+	sh->steal_got = false;
+	if (want > RA_STEAL_BATCH_MAX)
+		want = RA_STEAL_BATCH_MAX;
+	own = ra__steal_load(sh);
+	/* The `want` most loaded shards above ours by the margin. */
+	for (unsigned i = 0; i < sh->nshards; i++) {
+		ra_shard_t *v = sh->rt->shards[i];
+		uint64_t l;
+		unsigned j;
+
+		if (i == sh->id || !ck_pr_load_32(&v->nstealable))
+			continue;
+		l = ck_pr_load_64(&v->load);
+		if (l <= own + c->steal_margin)
+			continue;
+		for (j = npick; j > 0 && pick_load[j - 1] < l; j--) {
+			if (j < want) {
+				pick[j] = pick[j - 1];
+				pick_load[j] = pick_load[j - 1];
+			}
+		}
+		if (j < want) {
+			pick[j] = i;
+			pick_load[j] = l;
+			if (npick < want)
+				npick++;
+		}
+	}
+	for (unsigned k = 0; k < npick; k++)
+		send_request(sh, pick[k], own);
+	sh->steal_tried = npick > 0;
+	sh->steal_prospect = npick > 0;
+	sh->steal_next_ns = now + (npick ? sh->steal_backoff_ns
+					 : c->steal_backoff_min_ns);
+}
+
+/* ---- victim ---- */
+
+void ra__steal_offer(ra_shard_t *sh, uint64_t now)
+{
+	const ra_config_t *c = &sh->rt->cfg;
+	ra_envelope_t *e;
+
+	if (now < sh->offer_next_ns || sh->shutdown_seen ||
+	    ra__steal_load(sh) <= c->steal_margin)
+		return;
+	sh->offer_next_ns = now + c->steal_backoff_max_ns;
+	for (unsigned k = 1; k < sh->nshards; k++) {
+		unsigned i = (sh->id + k) % sh->nshards;
+
+		if (!ck_pr_load_32(&sh->rt->shards[i]->sleeping))
+			continue;
+		e = ra__pool_get(&sh->pool);
+		if (!e)
+			return;
+		e->to = RA_REF_NULL;
+		e->from = RA_REF_NULL;
+		e->type = 0;
+		e->len = 0;
+		e->sent_ns = 0;
+		e->kind = RA_ENV_STEAL_OFFER;
+		ra__msgring_post(sh, i, e);
+		return;
+	}
+}
+
+/*
+ * Hand `a` to `thief`, or refuse (false) because a message to it is in
+ * flight. The victim's half of the protocol: store MIGRATING, then read
+ * the count (ck_pr_fence_store_load() between: see
+ * ra__slot_send_begin_any()). A sender that counted before our store is
+ * seen here; one that counts after it sees MIGRATING and parks.
+ */
+static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
+{
+	ra_slot_t *s = ra__slot_get(sh->rt->slots, a->ref.slot);
+	uint64_t w = ck_pr_load_64(&s->word);
+	ra_envelope_t *e = ra__pool_get(&sh->pool);
+
+	if (!e)
+		return false;
+	ck_pr_store_64(&s->word, w | RA_SLOT_MIGRATING);
+	ck_pr_fence_store_load();
+	if (ck_pr_load_32(&s->inflight)) {
+		ck_pr_store_64(&s->word, w);
+		ra__pool_put(&sh->pool, e);
+		return false;
+	}
+	/* Nothing in flight and nothing new can come: it is ours to give. */
+	if (a->in_runq) {
+		ra__runq_remove(&sh->runq, &a->runq_node);
+		a->in_runq = false;
+	}
+	ra__actor_list_del(sh, a);
+	sh->backlog -= a->mbox.count;
+	e->to = a->ref;
+	e->from = RA_REF_NULL;
+	e->type = 0;
+	e->len = 0;
+	e->sent_ns = 0;
+	e->kind = RA_ENV_MIGRATE;
+	e->u.buf = a;
+	/*
+	 * The new home goes in before the envelope can leave (a full outbox
+	 * is sent from inside ra__msgring_post()), so the thief's store that
+	 * clears MIGRATING always comes after ours.
+	 */
+	ck_pr_store_64(&s->word, (w & ~HOME_MASK) |
+				 ((uint64_t)thief << 16) | RA_SLOT_MIGRATING);
+	ra__msgring_post(sh, thief, e);
+	ra__stat_inc(&sh->stats.actors_out);
+	return true;
+}
+
+/* Insert `a` into best[] (most queued messages first), keeping `cap`. */
+static void rank(ra_actor_t **best, unsigned *n, unsigned cap, ra_actor_t *a)
+{
+	unsigned j;
+
+	for (j = *n; j > 0 && best[j - 1]->mbox.count < a->mbox.count; j--)
+		if (j < cap)
+			best[j] = best[j - 1];
+	if (j < cap) {
+		best[j] = a;
+		if (*n < cap)
+			(*n)++;
+	}
+}
+
+void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
+{
+	const ra_config_t *c = &sh->rt->cfg;
+	ra_actor_t *best[RA_STEAL_BATCH_MAX];
+	unsigned nbest = 0, moved = 0, cap = c->steal_batch;
+	bool seen_busy = false, refused = false;
+	uint64_t load = ra__steal_load(sh), moved_load = 0;
+
+	if (sh->shutdown_seen || !sh->steal_on || thief >= sh->nshards ||
+	    thief == sh->id || load <= thief_load + c->steal_margin) {
+		ra__stat_inc(&sh->stats.refusals_below_margin);
+		return;
+	}
+	if (cap > RA_STEAL_BATCH_MAX)
+		cap = RA_STEAL_BATCH_MAX;
+	if (sh->steal_given + cap > c->steal_budget)
+		cap = c->steal_budget > sh->steal_given ?
+		      c->steal_budget - sh->steal_given : 0;
+	for (ra_actor_t *a = sh->actors; a && cap; a = a->all_next) {
+		if (!a->stealable || !a->steal_ok)
+			continue;
+		/*
+		 * Quiescent: not running (we are between runs on its own
+		 * thread), started, not stopping, no I/O in the kernel.
+		 */
+		if (a->status != RA_ACTOR_RUNNING || a->stop_requested ||
+		    a->io_pending) {
+			seen_busy = true;
+			continue;
+		}
+		rank(best, &nbest, cap, a);
+	}
+	/* Stop at half the difference: moving more only turns the tables. */
+	for (unsigned i = 0; i < nbest; i++) {
+		uint64_t l = best[i]->mbox.count + 1;
+
+		if (moved && 2 * (moved_load + l) > load - thief_load)
+			break;
+		if (try_migrate(sh, best[i], thief)) {
+			moved++;
+			moved_load += l;
+		} else {
+			refused = true;
+		}
+	}
+	if (moved) {
+		sh->steal_given += moved;
+		ra__stat_inc(&sh->stats.steal_successes);
+	} else if (refused) {
+		ra__stat_inc(&sh->stats.refusals_in_flight);
+	} else if (seen_busy) {
+		ra__stat_inc(&sh->stats.refusals_not_quiescent);
+	} else {
+		ra__stat_inc(&sh->stats.refusals_pinned);
+	}
+}
+
+/* ---- thief, on arrival ---- */
+
+void ra__steal_arrive(ra_shard_t *sh, ra_actor_t *a)
+{
+	ra_slot_t *s = ra__slot_get(sh->rt->slots, a->ref.slot);
+	uint64_t w = ck_pr_load_64(&s->word);
+
+	/* The msg_ring batch carried the victim's writes to `a` (tsan.h). */
+	a->shard = sh;
+	ra__actor_list_add(sh, a);
+	sh->backlog += a->mbox.count;
+	sh->steal_got = true;
+	ra__stat_inc(&sh->stats.actors_migrated);
+	/*
+	 * Release: the attach above happens before any sender resolves us
+	 * as the home, so what it sends finds the actor in our list.
+	 */
+	ra__tsan_release(&s->word);
+	ck_pr_fence_store();
+	ck_pr_store_64(&s->word, (w & ~(HOME_MASK | RA_SLOT_MIGRATING)) |
+				 ((uint64_t)sh->id << 16));
+	if (sh->shutdown_seen)
+		ra__actor_request_stop(sh, a, -ESHUTDOWN);
+	else if (!ra__mailbox_empty(&a->mbox))
+		ra__actor_schedule(sh, a);
+}

@@ -1,0 +1,85 @@
+/*
+ * actors/steal.h: work stealing, placement by load, and the parked sends
+ * of the migration hand-off (docs/architecture.md, "Work stealing").
+ *
+ * Everything here runs on one shard's own thread; other shards are reached
+ * only by envelopes over msg_ring (RA_ENV_STEAL_REQ, RA_ENV_MIGRATE) and
+ * read only through the published `load` and `nstealable` hints.
+ */
+#ifndef RA_ACTORS_STEAL_H
+#define RA_ACTORS_STEAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/shard.h"
+#include "core/util.h"
+#include "mailbox/envelope.h"
+
+struct ra_runtime;
+struct ra_actor;
+
+/* Largest ra_config_t.steal_batch. */
+#define RA_STEAL_BATCH_MAX	64u
+/* A working shard considers stealing (and offering) every this many passes. */
+#define RA_STEAL_PASS_EVERY	16u
+
+/* Set up a shard's stealing state from the runtime's config. */
+void ra__steal_init(ra_shard_t *sh);
+
+/* This shard's load: run queue + mailbox backlog + I/O in the kernel. */
+static inline uint64_t ra__steal_load(const ra_shard_t *sh)
+{
+	return (uint64_t)sh->runq.len + sh->backlog + sh->io_inflight;
+}
+
+/* Once per loop pass: store our load for others if it changed. */
+static inline void ra__steal_publish_load(ra_shard_t *sh)
+{
+	uint64_t l = ra__steal_load(sh);
+
+	if (l != sh->load_pub) {
+		sh->load_pub = l;
+		ck_pr_store_64(&sh->load, l);
+	}
+}
+
+/*
+ * RA_PLACE_LEAST_LOADED: the shard with the lowest published load; ties
+ * go to `sh` (the spawner's, may be NULL), then the lowest index. Any
+ * thread.
+ */
+unsigned ra__steal_least_loaded(struct ra_runtime *rt, ra_shard_t *sh);
+
+/*
+ * Thief: if the backoff allows at `now`, ask the most loaded shards
+ * (above our load by the margin) for work. Sets sh->steal_prospect when
+ * some shard looked worth asking, so an idle shard wakes to retry.
+ */
+void ra__steal_maybe(ra_shard_t *sh, uint64_t now);
+
+/*
+ * Victim side of waking thieves: a shard with stealable work above the
+ * margin wakes one sleeping shard (a STEAL_OFFER), at most once per
+ * steal_backoff_max_ns, since a sleeping shard only looks for work when
+ * something wakes it. Call with `now` from this pass.
+ */
+void ra__steal_offer(ra_shard_t *sh, uint64_t now);
+
+/* Victim: a STEAL_REQ from `thief`, whose load was `thief_load`. */
+void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load);
+
+/* Thief (or victim taking it back): actor `a` arrives on `sh`. */
+void ra__steal_arrive(ra_shard_t *sh, struct ra_actor *a);
+
+/* Sends parked while their target migrated: try them again, in order. */
+void ra__park_retry(ra_shard_t *sh);
+
+/*
+ * An envelope of ours that no shard will take (msg_ring failed for
+ * good): a dead letter, its in-flight count undone, or a MIGRATE's actor
+ * taken back.
+ */
+void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e);
+
+#endif /* RA_ACTORS_STEAL_H */
