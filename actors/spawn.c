@@ -96,22 +96,6 @@ static void unpublish(ra_runtime_t *rt, ra_shard_t *sh, ra_slot_t *s,
 	ra__runtime_actor_gone(rt);
 }
 
-/* The SPAWN envelope that carries a new actor to a remote home. */
-static ra_envelope_t *spawn_envelope(ra_shard_t *sh, ra_ref_t to)
-{
-	ra_envelope_t *e = sh ? ra__pool_get(&sh->pool)
-			      : ra__envelope_heap_alloc();
-
-	if (e) {
-		e->to = to;
-		e->from = RA_REF_NULL;
-		e->kind = RA_ENV_SPAWN;
-		e->len = 0;
-		e->sent_ns = 0;
-	}
-	return e;
-}
-
 /* Hand a published actor to its home shard. */
 static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 		     unsigned home, ra_slot_t *s)
@@ -123,7 +107,8 @@ static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 		ra__actor_attach(sh, a);
 		return 0;
 	}
-	e = spawn_envelope(sh, a->ref);
+	e = ra__envelope_control(sh ? &sh->pool : NULL, RA_ENV_SPAWN,
+				 a->ref);
 	if (!e) {
 		unpublish(rt, sh, s, a);
 		return -ENOMEM;

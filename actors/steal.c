@@ -51,16 +51,11 @@ unsigned ra__steal_least_loaded(ra_runtime_t *rt, ra_shard_t *sh)
 
 static void send_request(ra_shard_t *sh, unsigned victim, uint64_t load)
 {
-	ra_envelope_t *e = ra__pool_get(&sh->pool);
+	ra_envelope_t *e = ra__envelope_control(&sh->pool, RA_ENV_STEAL_REQ,
+						RA_REF_NULL);
 
 	if (!e)
 		return;
-	e->to = RA_REF_NULL;
-	e->from = RA_REF_NULL;
-	e->type = 0;
-	e->len = 0;
-	e->sent_ns = 0;
-	e->kind = RA_ENV_STEAL_REQ;
 	e->u.steal.thief = sh->id;
 	e->u.steal.load = load;
 	ra__msgring_post(sh, victim, e);
@@ -137,15 +132,10 @@ void ra__steal_offer(ra_shard_t *sh, uint64_t now)
 
 		if (!ck_pr_load_32(&sh->rt->shards[i]->sleeping))
 			continue;
-		e = ra__pool_get(&sh->pool);
+		e = ra__envelope_control(&sh->pool, RA_ENV_STEAL_OFFER,
+					 RA_REF_NULL);
 		if (!e)
 			return;
-		e->to = RA_REF_NULL;
-		e->from = RA_REF_NULL;
-		e->type = 0;
-		e->len = 0;
-		e->sent_ns = 0;
-		e->kind = RA_ENV_STEAL_OFFER;
 		ra__msgring_post(sh, i, e);
 		return;
 	}
@@ -162,7 +152,8 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 {
 	ra_slot_t *s = ra__slot_get(sh->rt->slots, a->ref.slot);
 	uint64_t w = ck_pr_load_64(&s->word);
-	ra_envelope_t *e = ra__pool_get(&sh->pool);
+	ra_envelope_t *e = ra__envelope_control(&sh->pool, RA_ENV_MIGRATE,
+						a->ref);
 
 	if (!e)
 		return false;
@@ -180,12 +171,6 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 	}
 	ra__actor_list_del(sh, a);
 	sh->backlog -= a->mbox.count;
-	e->to = a->ref;
-	e->from = RA_REF_NULL;
-	e->type = 0;
-	e->len = 0;
-	e->sent_ns = 0;
-	e->kind = RA_ENV_MIGRATE;
 	e->u.buf = a;
 	/*
 	 * The new home goes in before the envelope can leave (a full outbox

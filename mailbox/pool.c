@@ -70,6 +70,21 @@ ra_envelope_t *ra__envelope_heap_alloc(void)
 	return e;
 }
 
+ra_envelope_t *ra__envelope_control(ra_pool_t *p, uint8_t kind, ra_ref_t to)
+{
+	ra_envelope_t *e = p ? ra__pool_get(p) : ra__envelope_heap_alloc();
+
+	if (e) {
+		e->to = to;
+		e->from = RA_REF_NULL;
+		e->type = 0;
+		e->len = 0;
+		e->sent_ns = 0;
+		e->kind = kind;
+	}
+	return e;
+}
+
 void ra__envelope_drop_payload(ra_envelope_t *e)
 {
 	if (e->flags & RA_ENV_OWNED) {

@@ -61,6 +61,13 @@ void ra__pool_put_list(ra_pool_t *p, ra_envelope_t *head);
 /* An envelope for a non-shard sender (origin RA_ORIGIN_HEAP), or NULL. */
 ra_envelope_t *ra__envelope_heap_alloc(void);
 
+/*
+ * A payload-less envelope of `kind` (SPAWN, STOP, work-stealing control)
+ * for `to` (null for shard-level ones), from pool `p`, or from the heap
+ * when `p` is NULL (non-shard threads). NULL on ENOMEM.
+ */
+ra_envelope_t *ra__envelope_control(ra_pool_t *p, uint8_t kind, ra_ref_t to);
+
 /* Free an owned payload buffer, if any (dead letters, teardown). */
 void ra__envelope_drop_payload(ra_envelope_t *e);
 
