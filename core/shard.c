@@ -349,17 +349,10 @@ static bool shutdown_done(ra_shard_t *sh)
 	       sh->nparked == 0 && ra__msgring_quiet(sh);
 }
 
-/*
- * The published load is a hint for thieves and RA_PLACE_LEAST_LOADED, so
- * it is stored every RA_STEAL_PASS_EVERY passes and on going idle, not on
- * every pass: it shares a cache line with `idle`, which senders read after
- * every actor run, and a store per hop made that line bounce.
- */
 static void steal_check(ra_shard_t *sh)
 {
 	uint64_t now = ra__now_ns();
 
-	ra__steal_publish_load(sh);
 	ra__steal_maybe(sh, now);
 	if (ck_pr_load_32(&sh->nstealable) && !ra__runq_empty(&sh->runq))
 		ra__steal_offer(sh, now);
@@ -372,6 +365,9 @@ static void loop(ra_shard_t *sh)
 		reap(sh);
 		if (ra_unlikely(sh->nparked))
 			ra__park_retry(sh);
+		/* Now, with what just arrived queued, is when load shows. */
+		if (sh->steal_on)
+			ra__steal_publish_load(sh);
 		run_ready(sh);
 		/*
 		 * Every few passes see whether another shard is busier by

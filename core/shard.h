@@ -88,10 +88,12 @@ typedef struct ra_shard {
 					 * flush to us at once (msgring.c) */
 	/*
 	 * Run queue + backlog + our I/O in the kernel, stored (relaxed) by
-	 * this thread once per loop pass when it changed; thieves and
-	 * RA_PLACE_LEAST_LOADED read it. A hint, never a promise.
+	 * this thread after each reap when it changed; thieves and
+	 * RA_PLACE_LEAST_LOADED read it. A hint, never a promise. On its own
+	 * cache line: stored about every pass, read rarely, it must not make
+	 * the line of `idle` (read by senders every hop) bounce.
 	 */
-	uint64_t load;
+	alignas(RA_CACHELINE) uint64_t load;
 	uint32_t nstealable;		/* stealable actors homed here; a hint */
 } ra_shard_t;
 
