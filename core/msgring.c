@@ -100,19 +100,10 @@ static void prep_msg_ring(ra_shard_t *sh, struct io_uring_sqe *sqe,
  * kernel post the failure CQE a full target CQ would (-EOVERFLOW), via
  * IORING_NOP_INJECT_RESULT, so the retry path runs exactly as it would.
  */
-#define RA_NOP_INJECT_RESULT (1u << 0)
-
 static bool inject_failure(ra_shard_t *sh)
 {
 	return ra_unlikely(sh->fault_every) &&
 	       ++sh->fault_tick % sh->fault_every == 0;
-}
-
-static void prep_injected_failure(struct io_uring_sqe *sqe)
-{
-	io_uring_prep_nop(sqe);
-	sqe->rw_flags = RA_NOP_INJECT_RESULT;	/* sqe->nop_flags */
-	sqe->len = (uint32_t)-EOVERFLOW;
 }
 
 /*
@@ -132,7 +123,7 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 	if (ra_unlikely(!sqe))
 		return false;
 	if (inject_failure(sh))
-		prep_injected_failure(sqe);
+		ra__ring_prep_injected(sqe, -EOVERFLOW);
 	else
 		prep_msg_ring(sh, sqe, dest, ob->count,
 			      ra__ud_make(target_kind, head, sh->id));
@@ -146,15 +137,26 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 	return true;
 }
 
+/* Send outbox `dest` now if it has messages and none are unsettled. */
+static bool send_outbox(ra_shard_t *sh, unsigned dest)
+{
+	ra_outbox_t *ob = &sh->out_msgs[dest];
+
+	if (!ob->count || ob->inflight ||
+	    !submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
+		return false;
+	ra__stat_inc(&sh->stats.msgring_batches);
+	return true;
+}
+
 void ra__msgring_post(ra_shard_t *sh, unsigned dest, ra_envelope_t *e)
 {
 	ra_outbox_t *ob = &sh->out_msgs[dest];
 
 	outbox_append(ob, e);
 	mark_dirty(sh, dest);
-	if (ob->count >= RA_MSGRING_BATCH_MAX && !ob->inflight &&
-	    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
-		ra__stat_inc(&sh->stats.msgring_batches);
+	if (ob->count >= RA_MSGRING_BATCH_MAX)
+		(void)send_outbox(sh, dest);
 }
 
 void ra__msgring_flush(ra_shard_t *sh)
@@ -165,9 +167,7 @@ void ra__msgring_flush(ra_shard_t *sh)
 		unsigned dest = sh->dirty[i];
 		ra_outbox_t *ob = &sh->out_msgs[dest];
 
-		if (ob->count && !ob->inflight &&
-		    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
-			ra__stat_inc(&sh->stats.msgring_batches);
+		(void)send_outbox(sh, dest);
 		if (ob->count)
 			sh->dirty[keep++] = (uint16_t)dest;
 		else
@@ -182,14 +182,10 @@ unsigned ra__msgring_flush_idle(ra_shard_t *sh)
 
 	for (unsigned i = 0; i < sh->ndirty; i++) {
 		unsigned dest = sh->dirty[i];
-		ra_outbox_t *ob = &sh->out_msgs[dest];
 
-		if (ob->count && !ob->inflight &&
-		    ck_pr_load_32(&sh->rt->shards[dest]->idle) &&
-		    submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS)) {
-			ra__stat_inc(&sh->stats.msgring_batches);
+		if (ck_pr_load_32(&sh->rt->shards[dest]->idle) &&
+		    send_outbox(sh, dest))
 			sent++;
-		}
 	}
 	return sent;
 }

@@ -116,6 +116,16 @@ RA_COLD int ra__ring_probe_msg_ring(struct io_uring *ring)
 	return ret;
 }
 
+/* liburing 2.3 predates it; the kernel ABI value is stable. */
+#define RA_NOP_INJECT_RESULT (1u << 0)
+
+void ra__ring_prep_injected(struct io_uring_sqe *sqe, int res)
+{
+	io_uring_prep_nop(sqe);
+	sqe->rw_flags = RA_NOP_INJECT_RESULT;	/* sqe->nop_flags */
+	sqe->len = (uint32_t)res;
+}
+
 RA_COLD bool ra__ring_can_inject_result(struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -124,9 +134,7 @@ RA_COLD bool ra__ring_can_inject_result(struct io_uring *ring)
 
 	if (!sqe)
 		return false;
-	io_uring_prep_nop(sqe);
-	sqe->rw_flags = 1;	/* IORING_NOP_INJECT_RESULT */
-	sqe->len = (uint32_t)-EOVERFLOW;
+	ra__ring_prep_injected(sqe, -EOVERFLOW);
 	if (io_uring_submit_and_wait(ring, 1) < 0 ||
 	    io_uring_wait_cqe(ring, &cqe) < 0)
 		return false;

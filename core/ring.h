@@ -64,6 +64,12 @@ int ra__ring_setup(struct io_uring *ring, unsigned entries,
 int ra__ring_probe_msg_ring(struct io_uring *ring);
 
 /*
+ * A NOP whose CQE carries `res` (IORING_NOP_INJECT_RESULT): the fault
+ * injector posts a failure exactly where a real one would appear.
+ */
+void ra__ring_prep_injected(struct io_uring_sqe *sqe, int res);
+
+/*
  * Can this kernel inject a NOP's result (IORING_NOP_INJECT_RESULT, 6.10)?
  * Used only to enable test fault injection. Call on an idle ring.
  */
