@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -843,4 +844,241 @@ const char *bench_hgrm_path(const struct bench_opts *o, const char *name,
 	n = snprintf(buf, size, "%s/%s%s.hgrm", o->hgrm_dir, name,
 		     floor ? ".floor" : "");
 	return n > 0 && (size_t)n < size ? buf : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Main and the actors                                                 */
+/* ------------------------------------------------------------------ */
+
+int bench_skip_io_uring(int err)
+{
+	printf("# SKIP: io_uring unavailable (%s)\n", strerror(-err));
+	return 77;
+}
+
+void bench_efd_signal(int efd)
+{
+	uint64_t one = 1;
+
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+int bench_efd_wait(int efd, int timeout_ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v;
+	ssize_t n;
+	int ret;
+
+	if (timeout_ms >= 0) {
+		do
+			ret = poll(&p, 1, timeout_ms);
+		while (ret < 0 && errno == EINTR);
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			return -ETIMEDOUT;
+	}
+	do
+		n = read(efd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(v))
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+void bench_batch_signal(int efd, _Atomic uint64_t *shared_ns, uint64_t ns)
+{
+	atomic_store_explicit(shared_ns, ns, memory_order_release);
+	bench_efd_signal(efd);
+}
+
+int bench_batch_wait(int efd, int timeout_ms, _Atomic uint64_t *shared_ns,
+		     double *batch_ns)
+{
+	int ret = bench_efd_wait(efd, timeout_ms);
+
+	if (!ret)
+		*batch_ns = (double)atomic_load_explicit(shared_ns,
+							 memory_order_acquire);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reporting                                                           */
+/* ------------------------------------------------------------------ */
+
+void bench_print_row_as(FILE *f, const char *label,
+			const struct bench_result *r)
+{
+	struct bench_result c = *r;
+
+	c.name = label;
+	bench_print_row(f, &c);
+}
+
+int bench_json_emit(const char *prog, const struct bench_opts *o,
+		    const struct bench_machine *m,
+		    const struct bench_result *r)
+{
+	int ret;
+
+	if (!o->json_path)
+		return 0;
+	ret = bench_json_append(o->json_path, r, m);
+	if (ret)
+		fprintf(stderr, "%s: %s: %s\n", prog, o->json_path,
+			strerror(-ret));
+	return ret;
+}
+
+int bench_hgrm_emit(const char *prog, const char *path, const ra_hdr_t *h)
+{
+	int ret;
+
+	if (!path)
+		return 0;
+	ret = bench_write_hgrm(path, h);
+	if (ret)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+	return ret;
+}
+
+int bench_hgrm_emit_row(const char *prog, const struct bench_opts *o,
+			const char *name, bool floor, const ra_hdr_t *h)
+{
+	char path[PATH_MAX];
+
+	return bench_hgrm_emit(prog, bench_hgrm_path(o, name, floor, path,
+						     sizeof(path)), h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Work stealing                                                       */
+/* ------------------------------------------------------------------ */
+
+#define NKNOBS 6
+
+static const char *const steal_knob_name[NKNOBS] = {
+	"--steal-budget", "--steal-probe", "--steal-batch",
+	"--steal-margin", "--steal-backoff-min", "--steal-backoff-max",
+};
+
+/* The knobs in steal_knob_name's order. */
+static void steal_knob_vals(struct bench_steal_knobs *k,
+			    long long *val[NKNOBS])
+{
+	val[0] = &k->budget;
+	val[1] = &k->probe;
+	val[2] = &k->batch;
+	val[3] = &k->margin;
+	val[4] = &k->backoff_min;
+	val[5] = &k->backoff_max;
+}
+
+void bench_steal_knobs_init(struct bench_steal_knobs *k)
+{
+	long long *val[NKNOBS];
+
+	steal_knob_vals(k, val);
+	for (int j = 0; j < NKNOBS; j++)
+		*val[j] = -1;
+}
+
+int bench_steal_knob_take(struct bench_steal_knobs *k, int argc,
+			  char **argv, int *i)
+{
+	long long *val[NKNOBS];
+	char *end;
+	int j;
+
+	for (j = 0; j < NKNOBS; j++)
+		if (strcmp(argv[*i], steal_knob_name[j]) == 0)
+			break;
+	if (j == NKNOBS)
+		return 0;
+	if (*i + 1 >= argc)
+		return -EINVAL;
+	steal_knob_vals(k, val);
+	errno = 0;
+	*val[j] = strtoll(argv[++*i], &end, 10);
+	if (errno || *end || *val[j] < 0)
+		return -EINVAL;
+	return 1;
+}
+
+void bench_steal_knobs_apply(const struct bench_steal_knobs *k,
+			     ra_config_t *cfg)
+{
+	if (k->budget >= 0)
+		cfg->steal_budget = (unsigned)k->budget;
+	if (k->probe >= 0)
+		cfg->steal_probe = (unsigned)k->probe;
+	if (k->batch >= 0)
+		cfg->steal_batch = (unsigned)k->batch;
+	if (k->margin >= 0)
+		cfg->steal_margin = (unsigned)k->margin;
+	if (k->backoff_min >= 0)
+		cfg->steal_backoff_min_ns = (uint64_t)k->backoff_min;
+	if (k->backoff_max >= 0)
+		cfg->steal_backoff_max_ns = (uint64_t)k->backoff_max;
+}
+
+void bench_steal_count_add(struct bench_steal_count *c,
+			   const ra_stats_t *end, const ra_stats_t *start)
+{
+	c->attempts += end->steal_attempts - start->steal_attempts;
+	c->successes += end->steal_successes - start->steal_successes;
+	c->migrated += end->actors_migrated - start->actors_migrated;
+	c->below_margin += end->refusals_below_margin -
+			   start->refusals_below_margin;
+	c->in_flight += end->refusals_in_flight - start->refusals_in_flight;
+	c->not_quiescent += end->refusals_not_quiescent -
+			    start->refusals_not_quiescent;
+	c->pinned += end->refusals_pinned - start->refusals_pinned;
+	c->dead_letters += end->dead_letters - start->dead_letters;
+}
+
+int bench_runtime_create(const char *prog, const ra_config_t *cfg,
+			 ra_runtime_t **rt)
+{
+	int ret = ra_runtime_create(cfg, rt);
+
+	if (ret)
+		fprintf(stderr, "%s: ra_runtime_create: %s: %s\n", prog,
+			ra_strerror(ret), ra_last_error());
+	return ret;
+}
+
+int bench_steal_count_end(struct bench_steal_count *c, ra_runtime_t *rt,
+			  ra_stats_t *s0, int ret)
+{
+	ra_stats_t s1;
+
+	if (!ret) {
+		ret = ra_stats_snapshot(rt, &s1);
+		if (!ret) {
+			bench_steal_count_add(c, &s1, s0);
+			ra_stats_fini(&s1);
+		}
+	}
+	ra_stats_fini(s0);
+	return ret;
+}
+
+bool bench_opt_given(int argc, char **argv, const char *name)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t len;
+
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		a += 2;
+		len = strcspn(a, "=");
+		if (len > 0 && strncmp(a, name, len) == 0)
+			return true;
+	}
+	return false;
 }

@@ -15,6 +15,8 @@
 #ifndef RA_BENCH_BENCH_H
 #define RA_BENCH_BENCH_H
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -260,6 +262,21 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
 void bench_opts_config(const struct bench_opts *o, ra_config_t *cfg);
 
 /*
+ * ra_runtime_create() from `cfg`, reporting a failure on stderr as
+ * "<prog>: ra_runtime_create: <error>: <ra_last_error()>". Returns its
+ * result (test it with bench_io_uring_missing() to skip).
+ */
+int bench_runtime_create(const char *prog, const ra_config_t *cfg,
+			 ra_runtime_t **rt);
+
+/*
+ * Whether argv names the long option `name`, as getopt_long() would take
+ * it ("--name", "--name=value" or a prefix), to tell a default from a
+ * value given.
+ */
+bool bench_opt_given(int argc, char **argv, const char *name);
+
+/*
  * The first line of every benchmark's output: machine, config and
  * parameters. `extra` (may be NULL) is appended, e.g. the floor's set-up.
  */
@@ -316,6 +333,49 @@ int bench_run_batches(int warmup, int batches, bench_batch_fn fn, void *arg,
 
 /* Timed batches of round `round` (0-based) when o->batches are split. */
 int bench_round_batches(const struct bench_opts *o, int round);
+
+/* ------------------------------------------------------------------ */
+/* Main and the actors: eventfd hand-off, io_uring skip                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Whether `err` from ra_runtime_create() or a floor's ring set-up means
+ * io_uring is unavailable here (old kernel, seccomp, sysctl): the
+ * benchmark is skipped, not failed.
+ */
+static inline bool bench_io_uring_missing(int err)
+{
+	return err == -ENOSYS || err == -EPERM;
+}
+
+/*
+ * Print "# SKIP: io_uring unavailable (<strerror>)" and return 77, the
+ * exit status automake's test driver reads as a skip.
+ */
+int bench_skip_io_uring(int err);
+
+/*
+ * Wake main: add 1 to the eventfd `efd`. An 8-byte eventfd write cannot
+ * be short, so a failure is a broken fd and aborts. Any thread.
+ */
+void bench_efd_signal(int efd);
+
+/*
+ * Sleep until `efd` is signalled and consume it. With `timeout_ms` >= 0
+ * the wait is bounded so that a hung actor fails the run (-ETIMEDOUT)
+ * instead of hanging it. Returns 0 or -errno.
+ */
+int bench_efd_wait(int efd, int timeout_ms);
+
+/*
+ * The usual batch hand-off: the actor that ends a batch stores its wall
+ * time with release and signals; main waits and loads it with acquire,
+ * so every write of the batch is seen. bench_batch_wait() returns
+ * bench_efd_wait()'s result; `*batch_ns` is set only on success.
+ */
+void bench_batch_signal(int efd, _Atomic uint64_t *shared_ns, uint64_t ns);
+int bench_batch_wait(int efd, int timeout_ms, _Atomic uint64_t *shared_ns,
+		     double *batch_ns);
 
 /* ------------------------------------------------------------------ */
 /* Results                                                              */
@@ -383,6 +443,74 @@ void bench_print_row(FILE *f, const struct bench_result *r);
  */
 int bench_json_append(const char *path, const struct bench_result *r,
 		      const struct bench_machine *m);
+
+/* bench_print_row() under a short label; the JSON keeps r->name. */
+void bench_print_row_as(FILE *f, const char *label,
+			const struct bench_result *r);
+
+/*
+ * bench_json_append() to o->json_path when --json was given (else 0),
+ * reporting a failure on stderr as "<prog>: <path>: <error>".
+ */
+int bench_json_emit(const char *prog, const struct bench_opts *o,
+		    const struct bench_machine *m,
+		    const struct bench_result *r);
+
+/*
+ * bench_write_hgrm() to `path` when it is not NULL (else 0), reporting a
+ * failure on stderr as "<prog>: <path>: <error>".
+ */
+int bench_hgrm_emit(const char *prog, const char *path, const ra_hdr_t *h);
+
+/* bench_hgrm_emit() to bench_hgrm_path()'s file, when --hgrm-dir given. */
+int bench_hgrm_emit_row(const char *prog, const struct bench_opts *o,
+			const char *name, bool floor, const ra_hdr_t *h);
+
+/* ------------------------------------------------------------------ */
+/* Work stealing: knobs from the command line, counters                 */
+/* ------------------------------------------------------------------ */
+
+/* ra_config_t's steal knobs; -1 = not given (library default). */
+struct bench_steal_knobs {
+	long long budget, probe, batch, margin, backoff_min, backoff_max;
+};
+
+/* Set every knob to -1. */
+void bench_steal_knobs_init(struct bench_steal_knobs *k);
+
+/*
+ * For a program's own argv filter (the harness refuses options it does
+ * not know): when argv[*i] is --steal-budget, --steal-probe,
+ * --steal-batch, --steal-margin, --steal-backoff-min or
+ * --steal-backoff-max, take it and its value (advancing *i) and return
+ * 1; return 0 for any other option, or -EINVAL when the value is missing,
+ * not a number or negative (argv[*i] is then the option or its value).
+ */
+int bench_steal_knob_take(struct bench_steal_knobs *k, int argc,
+			  char **argv, int *i);
+
+/* Copy the knobs that were given into `cfg`. */
+void bench_steal_knobs_apply(const struct bench_steal_knobs *k,
+			     ra_config_t *cfg);
+
+/* The steal counters of ra_stats_t, summed over differences. */
+struct bench_steal_count {
+	uint64_t attempts, successes, migrated;
+	uint64_t below_margin, in_flight, not_quiescent, pinned;
+	uint64_t dead_letters;
+};
+
+/* `*c` += `*end` - `*start` for every counter above. */
+void bench_steal_count_add(struct bench_steal_count *c,
+			   const ra_stats_t *end, const ra_stats_t *start);
+
+/*
+ * End a run's count begun with ra_stats_snapshot(rt, s0): when `ret` is
+ * 0, add the difference from `*s0` to now into `*c`; always release
+ * `*s0`. Returns `ret`, or the snapshot's error when ret was 0.
+ */
+int bench_steal_count_end(struct bench_steal_count *c, ra_runtime_t *rt,
+			  ra_stats_t *s0, int ret);
 
 /* ------------------------------------------------------------------ */
 /* Floors: the same work with liburing and libc only                    */

@@ -109,7 +109,7 @@ enum steal_place {
  */
 struct steal_opts {
 	enum steal_place place;
-	long long budget, probe, batch, margin, backoff_min, backoff_max;
+	struct bench_steal_knobs knobs;
 };
 
 enum fo_type {
@@ -214,11 +214,7 @@ struct requester {
 
 static void fo_signal(struct fo_shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 static int fo_fail(struct fo_shared *sh, int err)
@@ -364,10 +360,8 @@ static int fo_rt_create(struct fo_rt *f, const ra_config_t *cfg)
 
 	f->snapped = false;
 
-	ret = ra_runtime_create(cfg, &f->rt);
+	ret = bench_runtime_create("fanout", cfg, &f->rt);
 	if (ret) {
-		fprintf(stderr, "fanout: ra_runtime_create: %s: %s\n",
-			ra_strerror(ret), ra_last_error());
 		f->rt = NULL;
 		return ret;
 	}
@@ -399,8 +393,6 @@ static int fo_batch(void *arg, int index, bool timed, double *batch_ns)
 {
 	struct fo_rt *f = arg;
 	struct fo_start st = { .nreq = f->nreq, .record = timed };
-	uint64_t v;
-	ssize_t n;
 	int ret;
 
 	/* Outside the timed region: the requester starts the clock. */
@@ -411,16 +403,10 @@ static int fo_batch(void *arg, int index, bool timed, double *batch_ns)
 		f->snapped = true;
 	}
 	ret = ra_runtime_send(f->rt, f->requester, FO_START, &st, sizeof(st));
-	if (ret)
-		return ret;
-	do
-		n = read(f->sh->efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	*batch_ns = (double)atomic_load_explicit(&f->sh->batch_ns,
-						 memory_order_acquire);
-	return f->sh->err;
+	if (!ret)
+		ret = bench_batch_wait(f->sh->efd, -1, &f->sh->batch_ns,
+				       batch_ns);
+	return ret ? ret : f->sh->err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -648,22 +634,12 @@ static int pool_run(struct pool *p)
  */
 static int steal_opts_strip(int *argc, char **argv, struct steal_opts *so)
 {
-	static const char *const knob[6] = {
-		"--steal-budget", "--steal-probe", "--steal-batch",
-		"--steal-margin", "--steal-backoff-min", "--steal-backoff-max",
-	};
-	long long *val[6] = {
-		&so->budget, &so->probe, &so->batch, &so->margin,
-		&so->backoff_min, &so->backoff_max,
-	};
-	int i, k, out = 1;
+	int i, ret, out = 1;
 
 	so->place = PLACE_RR;
-	for (k = 0; k < 6; k++)
-		*val[k] = -1;
+	bench_steal_knobs_init(&so->knobs);
 	for (i = 1; i < *argc; i++) {
 		const char *a = argv[i];
-		char *end;
 
 		if (strcmp(a, "--steal-place") == 0 && i + 1 < *argc) {
 			a = argv[++i];
@@ -675,19 +651,11 @@ static int steal_opts_strip(int *argc, char **argv, struct steal_opts *so)
 				goto bad;
 			continue;
 		}
-		for (k = 0; k < 6; k++)
-			if (strcmp(a, knob[k]) == 0)
-				break;
-		if (k == 6) {
+		ret = bench_steal_knob_take(&so->knobs, *argc, argv, &i);
+		if (ret < 0)
+			goto bad;
+		if (ret == 0)
 			argv[out++] = argv[i];
-			continue;
-		}
-		if (i + 1 >= *argc)
-			goto bad;
-		errno = 0;
-		*val[k] = strtoll(argv[++i], &end, 10);
-		if (errno || *end || *val[k] < 0)
-			goto bad;
 	}
 	argv[out] = NULL;
 	*argc = out;
@@ -697,43 +665,8 @@ bad:
 	return -EINVAL;
 }
 
-static void steal_opts_apply(const struct steal_opts *so, ra_config_t *cfg)
-{
-	if (so->budget >= 0)
-		cfg->steal_budget = (unsigned)so->budget;
-	if (so->probe >= 0)
-		cfg->steal_probe = (unsigned)so->probe;
-	if (so->batch >= 0)
-		cfg->steal_batch = (unsigned)so->batch;
-	if (so->margin >= 0)
-		cfg->steal_margin = (unsigned)so->margin;
-	if (so->backoff_min >= 0)
-		cfg->steal_backoff_min_ns = (uint64_t)so->backoff_min;
-	if (so->backoff_max >= 0)
-		cfg->steal_backoff_max_ns = (uint64_t)so->backoff_max;
-}
-
-/* The steal counters of ra_stats_t, as a difference over timed batches. */
-struct steal_count {
-	uint64_t attempts, successes, migrated;
-	uint64_t below_margin, in_flight, not_quiescent, pinned;
-};
-
-static void steal_count_add(struct steal_count *c, const ra_stats_t *end,
-			    const ra_stats_t *start)
-{
-	c->attempts += end->steal_attempts - start->steal_attempts;
-	c->successes += end->steal_successes - start->steal_successes;
-	c->migrated += end->actors_migrated - start->actors_migrated;
-	c->below_margin += end->refusals_below_margin -
-			   start->refusals_below_margin;
-	c->in_flight += end->refusals_in_flight - start->refusals_in_flight;
-	c->not_quiescent += end->refusals_not_quiescent -
-			    start->refusals_not_quiescent;
-	c->pinned += end->refusals_pinned - start->refusals_pinned;
-}
-
-static void steal_count_print(const char *label, const struct steal_count *c,
+static void steal_count_print(const char *label,
+			      const struct bench_steal_count *c,
 			      int batches, const int *where, unsigned nshards)
 {
 	double b = batches > 0 ? batches : 1;
@@ -749,11 +682,6 @@ static void steal_count_print(const char *label, const struct steal_count *c,
 	for (unsigned i = 0; i < nshards; i++)
 		printf(" %d", where[i]);
 	printf("\n");
-}
-
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
 }
 
 /* ns per LCG iteration on this CPU, best of a few tries. */
@@ -803,7 +731,7 @@ struct side {
 	const char *label;	/* in the table */
 	struct bench_series s;
 	ra_hdr_t *op;		/* per request */
-	struct steal_count sc;	/* over the timed batches */
+	struct bench_steal_count sc;	/* over the timed batches */
 	int where[FO_MAX_THREADS]; /* workers per shard, end of last round */
 	struct bench_result r;
 };
@@ -815,13 +743,12 @@ static int side_round(struct side *sd, const struct bench_opts *o,
 {
 	struct fo_rt f;
 	ra_config_t cfg;
-	ra_stats_t s1;
 	int ret;
 
 	memset(&f, 0, sizeof(f));
 	bench_opts_config(o, &cfg);
 	if (sd->steal)
-		steal_opts_apply(so, &cfg);
+		bench_steal_knobs_apply(&so->knobs, &cfg);
 	else
 		cfg.flags |= RA_CFG_NO_STEAL;
 	f.sh = sh;
@@ -837,15 +764,8 @@ static int side_round(struct side *sd, const struct bench_opts *o,
 	if (ret)
 		fprintf(stderr, "fanout: %s: batch %d: %s\n", sd->name,
 			sd->s.n, ra_strerror(ret));
-	if (!ret && f.snapped) {
-		ret = ra_stats_snapshot(f.rt, &s1);
-		if (!ret) {
-			steal_count_add(&sd->sc, &s1, &f.s0);
-			ra_stats_fini(&s1);
-		}
-	}
 	if (f.snapped)
-		ra_stats_fini(&f.s0);
+		ret = bench_steal_count_end(&sd->sc, f.rt, &f.s0, ret);
 	/* Where the workers ended up: first home + arrivals - departures. */
 	for (unsigned i = 0; i < o->shards; i++) {
 		ra_shard_info_t si;
@@ -953,7 +873,7 @@ static int run_one(const struct bench_opts *gopt,
 		ncpu = (int)o.shards;
 	bound = compute_bound_ns(skewed, ncpu, ns_iter);
 	bench_opts_config(&o, &scfg);
-	steal_opts_apply(so, &scfg);
+	bench_steal_knobs_apply(&so->knobs, &scfg);
 	snprintf(extra, sizeof(extra), "%u shards on %ld vCPUs%s | %d "
 		 "requests x %d branches, %s | workers: branch b on shard "
 		 "b %% %u, requester on shard 0 | %s: workers not stealable, "
@@ -1132,11 +1052,8 @@ int main(int argc, char **argv)
 		if (any)
 			putchar('\n');
 		ret = run_one(&o, &m, names[i], i == 1, ns_iter, &so);
-		if (io_uring_missing(ret) && !any) {
-			printf("# SKIP: io_uring unavailable (%s)\n",
-			       strerror(-ret));
-			return 77;
-		}
+		if (bench_io_uring_missing(ret) && !any)
+			return bench_skip_io_uring(ret);
 		any = true;
 		if (ret) {
 			fprintf(stderr, "fanout: %s FAILED: %s\n", names[i],

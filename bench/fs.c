@@ -295,12 +295,7 @@ struct reader {
 
 static void fs_signal(struct fs_shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 static int reader_fail(struct reader *r, int err)
@@ -425,28 +420,14 @@ static int fs_ra_batch(void *arg, int index, bool timed, double *batch_ns)
 		.ops = r->ops, .depth = r->depth, .record = timed,
 		.seed = fs_seed(r->row, r->round, index),
 	};
-	struct pollfd p = { .fd = r->sh->efd, .events = POLLIN };
-	uint64_t v;
-	ssize_t n;
 	int ret;
 
 	ret = ra_runtime_send(r->rt, r->reader, FS_START, &st, sizeof(st));
-	if (ret)
-		return ret;
 	/* Sleep until the reader signals; bounded, so a hang fails. */
-	do
-		ret = poll(&p, 1, FS_WAIT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret <= 0)
-		return ret < 0 ? -errno : -ETIMEDOUT;
-	do
-		n = read(r->sh->efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	*batch_ns = (double)atomic_load_explicit(&r->sh->batch_ns,
-						 memory_order_acquire);
-	return r->sh->err;
+	if (!ret)
+		ret = bench_batch_wait(r->sh->efd, FS_WAIT_MS,
+				       &r->sh->batch_ns, batch_ns);
+	return ret ? ret : r->sh->err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -650,43 +631,6 @@ static double mb_per_s(double bytes, double ns)
 	return ns > 0 ? bytes / ns * 1e3 : 0;	/* bytes/ns * 1e9 / 1e6 */
 }
 
-/* Print `r` under a short label, the JSON keeping its full name. */
-static void print_labelled(const struct bench_result *r, const char *label)
-{
-	struct bench_result c = *r;
-
-	c.name = label;
-	bench_print_row(stdout, &c);
-}
-
-static int write_hgrm(const struct bench_opts *o, const char *name,
-		      bool floor, const ra_hdr_t *h)
-{
-	char path[PATH_MAX];
-	const char *p = bench_hgrm_path(o, name, floor, path, sizeof(path));
-	int ret;
-
-	if (!p)
-		return 0;
-	ret = bench_write_hgrm(p, h);
-	if (ret)
-		fprintf(stderr, "fs: %s: %s\n", p, strerror(-ret));
-	return ret;
-}
-
-static int fs_json(const struct fs_env *e, const struct bench_result *r)
-{
-	int ret;
-
-	if (!e->o->json_path)
-		return 0;
-	ret = bench_json_append(e->o->json_path, r, e->m);
-	if (ret)
-		fprintf(stderr, "fs: %s: %s\n", e->o->json_path,
-			strerror(-ret));
-	return ret;
-}
-
 static void fs_floor_fail(const char *what, const struct fs_floor *f)
 {
 	fprintf(stderr, "fs: %s floor: %s (offset %" PRIu64 ")\n", what,
@@ -835,9 +779,9 @@ static int fs_run_row(struct fs_env *e, int ri)
 				 ur.batch.median / ra.batch.median);
 
 		bench_print_row_header(stdout);
-		print_labelled(&ur, "floor io_uring");
-		print_labelled(&pr, "floor pread");
-		print_labelled(&ra, "ringactor");
+		bench_print_row_as(stdout, "floor io_uring", &ur);
+		bench_print_row_as(stdout, "floor pread", &pr);
+		bench_print_row_as(stdout, "ringactor", &ra);
 		bench_hdr_summary(stdout, "floor io_uring read", ur_h);
 		bench_hdr_summary(stdout, "floor pread read", pr_h);
 		bench_hdr_summary(stdout, "ringactor read", ra_h);
@@ -869,29 +813,28 @@ static int fs_run_row(struct fs_env *e, int ri)
 			       o->quick ? " (smoke run)" : "");
 		ur.name = name_ur;
 		pr.name = name_pr;
-		ret = fs_json(e, &ur);
+		ret = bench_json_emit("fs", e->o, e->m, &ur);
 		if (!ret)
-			ret = fs_json(e, &pr);
+			ret = bench_json_emit("fs", e->o, e->m, &pr);
 		if (!ret)
-			ret = write_hgrm(o, row->name, true, ur_h);
+			ret = bench_hgrm_emit_row("fs", o, row->name, true,
+						  ur_h);
 		if (!ret)
-			ret = write_hgrm(o, name_pr, false, pr_h);
+			ret = bench_hgrm_emit_row("fs", o, name_pr, false,
+						  pr_h);
 	} else {
 		bench_print_row_header(stdout);
-		print_labelled(&ra, "ringactor");
+		bench_print_row_as(stdout, "ringactor", &ra);
 		bench_hdr_summary(stdout, "ringactor read", ra_h);
 		printf("MB/s (batch median): ringactor %.0f; CPU/wall %.2f\n",
 		       ra_mbs, cpu_wall);
 	}
 	if (!ret)
-		ret = fs_json(e, &ra);
+		ret = bench_json_emit("fs", e->o, e->m, &ra);
 	if (!ret)
-		ret = write_hgrm(o, row->name, false, ra_h);
+		ret = bench_hgrm_emit_row("fs", o, row->name, false, ra_h);
 	if (!ret && o->hgrm_path && !e->hgrm_written) {
-		ret = bench_write_hgrm(o->hgrm_path, ra_h);
-		if (ret)
-			fprintf(stderr, "fs: %s: %s\n", o->hgrm_path,
-				strerror(-ret));
+		ret = bench_hgrm_emit("fs", o->hgrm_path, ra_h);
 		e->hgrm_written = true;
 	}
 out:
@@ -905,11 +848,6 @@ out:
 	ra_hdr_destroy(ur_h);
 	ra_hdr_destroy(pr_h);
 	return ret;
-}
-
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
 }
 
 int main(int argc, char **argv)
@@ -941,7 +879,7 @@ int main(int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	bench_opts_config(&o, &cfg);
 	ret = ra_runtime_create(&cfg, &e.rt);
-	if (io_uring_missing(ret)) {
+	if (bench_io_uring_missing(ret)) {
 		printf("# SKIP: io_uring unavailable (%s): %s\n",
 		       ra_strerror(ret), ra_last_error());
 		return 77;
@@ -989,7 +927,7 @@ out:
 	if (sh.efd >= 0)
 		close(sh.efd);
 	fs_file_close(&file);
-	if (io_uring_missing(ret)) {
+	if (bench_io_uring_missing(ret)) {
 		printf("# SKIP: io_uring unavailable for the floor (%s)\n",
 		       strerror(-ret));
 		return 77;

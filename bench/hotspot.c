@@ -133,11 +133,7 @@ struct producer {
 
 static void hs_signal(struct hs_shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 static int hs_fail(struct hs_shared *sh, int err)
@@ -279,10 +275,10 @@ static const ra_actor_def_t worker_def = {
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
 
-/* The .steal runtime's knobs; -1 = not given (library default). */
+/* --no-steal, and the .steal runtime's knobs. */
 struct steal_opts {
 	bool no_steal;
-	long long budget, probe, batch, margin, backoff_min, backoff_max;
+	struct bench_steal_knobs knobs;
 };
 
 /*
@@ -291,39 +287,20 @@ struct steal_opts {
  */
 static int steal_opts_strip(int *argc, char **argv, struct steal_opts *so)
 {
-	static const char *const knob[6] = {
-		"--steal-budget", "--steal-probe", "--steal-batch",
-		"--steal-margin", "--steal-backoff-min", "--steal-backoff-max",
-	};
-	long long *val[6] = {
-		&so->budget, &so->probe, &so->batch, &so->margin,
-		&so->backoff_min, &so->backoff_max,
-	};
-	int i, k, out = 1;
+	int i, ret, out = 1;
 
 	so->no_steal = false;
-	for (k = 0; k < 6; k++)
-		*val[k] = -1;
+	bench_steal_knobs_init(&so->knobs);
 	for (i = 1; i < *argc; i++) {
-		char *end;
-
 		if (strcmp(argv[i], "--no-steal") == 0) {
 			so->no_steal = true;
 			continue;
 		}
-		for (k = 0; k < 6; k++)
-			if (strcmp(argv[i], knob[k]) == 0)
-				break;
-		if (k == 6) {
+		ret = bench_steal_knob_take(&so->knobs, *argc, argv, &i);
+		if (ret < 0)
+			goto bad;
+		if (ret == 0)
 			argv[out++] = argv[i];
-			continue;
-		}
-		if (i + 1 >= *argc)
-			goto bad;
-		errno = 0;
-		*val[k] = strtoll(argv[++i], &end, 10);
-		if (errno || *end || *val[k] < 0)
-			goto bad;
 	}
 	argv[out] = NULL;
 	*argc = out;
@@ -333,47 +310,9 @@ bad:
 	return -EINVAL;
 }
 
-static void steal_opts_apply(const struct steal_opts *so, ra_config_t *cfg)
-{
-	if (so->budget >= 0)
-		cfg->steal_budget = (unsigned)so->budget;
-	if (so->probe >= 0)
-		cfg->steal_probe = (unsigned)so->probe;
-	if (so->batch >= 0)
-		cfg->steal_batch = (unsigned)so->batch;
-	if (so->margin >= 0)
-		cfg->steal_margin = (unsigned)so->margin;
-	if (so->backoff_min >= 0)
-		cfg->steal_backoff_min_ns = (uint64_t)so->backoff_min;
-	if (so->backoff_max >= 0)
-		cfg->steal_backoff_max_ns = (uint64_t)so->backoff_max;
-}
-
 /* ------------------------------------------------------------------ */
 /* Runs                                                                */
 /* ------------------------------------------------------------------ */
-
-/* The steal counters of ra_stats_t, summed over timed batches. */
-struct steal_count {
-	uint64_t attempts, successes, migrated;
-	uint64_t below_margin, in_flight, not_quiescent, pinned;
-	uint64_t dead_letters;
-};
-
-static void steal_count_add(struct steal_count *c, const ra_stats_t *end,
-			    const ra_stats_t *start)
-{
-	c->attempts += end->steal_attempts - start->steal_attempts;
-	c->successes += end->steal_successes - start->steal_successes;
-	c->migrated += end->actors_migrated - start->actors_migrated;
-	c->below_margin += end->refusals_below_margin -
-			   start->refusals_below_margin;
-	c->in_flight += end->refusals_in_flight - start->refusals_in_flight;
-	c->not_quiescent += end->refusals_not_quiescent -
-			    start->refusals_not_quiescent;
-	c->pinned += end->refusals_pinned - start->refusals_pinned;
-	c->dead_letters += end->dead_letters - start->dead_letters;
-}
 
 /* One side of the comparison: stealing off or on. */
 struct side {
@@ -383,7 +322,7 @@ struct side {
 	struct bench_series s;
 	ra_hdr_t *op;		/* per message, merged at the end */
 	ra_hdr_t *lat[HS_MAX_SHARDS]; /* per shard, as recorded */
-	struct steal_count sc;
+	struct bench_steal_count sc;
 	int where[HS_MAX_SHARDS]; /* workers per shard, end of last round */
 	struct bench_result r;
 };
@@ -400,8 +339,6 @@ static int hs_batch(void *arg, int index, bool timed, double *batch_ns)
 {
 	struct hs_rt *f = arg;
 	struct hs_start st = { .batch = (uint32_t)index, .record = timed };
-	uint64_t v;
-	ssize_t n;
 	int ret;
 
 	/* Outside the timed region: the producer starts the clock. */
@@ -412,16 +349,10 @@ static int hs_batch(void *arg, int index, bool timed, double *batch_ns)
 		f->snapped = true;
 	}
 	ret = ra_runtime_send(f->rt, f->producer, HS_START, &st, sizeof(st));
-	if (ret)
-		return ret;
-	do
-		n = read(f->sh->efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	*batch_ns = (double)atomic_load_explicit(&f->sh->batch_ns,
-						 memory_order_acquire);
-	return f->sh->err;
+	if (!ret)
+		ret = bench_batch_wait(f->sh->efd, -1, &f->sh->batch_ns,
+				       batch_ns);
+	return ret ? ret : f->sh->err;
 }
 
 /* One round of one side: a fresh runtime, warm-up, `nb` timed bursts. */
@@ -432,25 +363,21 @@ static int side_round(struct side *sd, const struct bench_opts *o,
 	ra_spawn_opts_t opts = { .placement = RA_PLACE_SHARD };
 	struct hs_rt f;
 	ra_config_t cfg;
-	ra_stats_t s1;
 	int ret;
 
 	memset(&f, 0, sizeof(f));
 	f.sh = sh;
 	bench_opts_config(o, &cfg);
 	if (sd->steal)
-		steal_opts_apply(so, &cfg);
+		bench_steal_knobs_apply(&so->knobs, &cfg);
 	else
 		cfg.flags |= RA_CFG_NO_STEAL;
 	for (unsigned i = 0; i < o->shards; i++)
 		sh->lat[i] = sd->lat[i];
 	sh->err = 0;
-	ret = ra_runtime_create(&cfg, &f.rt);
-	if (ret) {
-		fprintf(stderr, "hotspot: ra_runtime_create: %s: %s\n",
-			ra_strerror(ret), ra_last_error());
+	ret = bench_runtime_create("hotspot", &cfg, &f.rt);
+	if (ret)
 		return ret;
-	}
 	opts.shard = HS_HOT_SHARD;
 	opts.flags = sd->steal ? RA_SPAWN_STEALABLE : 0;
 	for (unsigned w = 0; w < HS_WORKERS && !ret; w++)
@@ -471,15 +398,8 @@ static int side_round(struct side *sd, const struct bench_opts *o,
 	if (ret)
 		fprintf(stderr, "hotspot: %s: burst %d: %s\n", sd->name,
 			sd->s.n, ra_strerror(ret));
-	if (!ret && f.snapped) {
-		ret = ra_stats_snapshot(f.rt, &s1);
-		if (!ret) {
-			steal_count_add(&sd->sc, &s1, &f.s0);
-			ra_stats_fini(&s1);
-		}
-	}
 	if (f.snapped)
-		ra_stats_fini(&f.s0);
+		ret = bench_steal_count_end(&sd->sc, f.rt, &f.s0, ret);
 	for (unsigned i = 0; i < o->shards; i++) {
 		ra_shard_info_t si;
 
@@ -491,14 +411,9 @@ static int side_round(struct side *sd, const struct bench_opts *o,
 	return ret;
 }
 
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
-}
-
 static void steal_count_print(const struct side *sd, unsigned nshards)
 {
-	const struct steal_count *c = &sd->sc;
+	const struct bench_steal_count *c = &sd->sc;
 	double b = sd->s.n > 0 ? sd->s.n : 1;
 
 	printf("%-18s steals over %d timed bursts: attempts %" PRIu64
@@ -583,7 +498,7 @@ static int run(const struct bench_opts *gopt, const struct bench_machine *m,
 		ncpu = (int)o.shards;
 	bound = (double)sh.burst * HS_ITERS * ns_iter / ncpu;
 	bench_opts_config(&o, &scfg);
-	steal_opts_apply(so, &scfg);
+	bench_steal_knobs_apply(&so->knobs, &scfg);
 	snprintf(extra, sizeof(extra), "%u shards on %ld vCPUs%s | burst "
 		 "of %u messages, %u per producer turn, to %d workers "
 		 "picked at random, %u LCG steps each | workers on shard %d, "
@@ -708,10 +623,8 @@ int main(int argc, char **argv)
 	bench_machine_get(&m);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ret = run(&o, &m, &so);
-	if (io_uring_missing(ret)) {
-		printf("# SKIP: io_uring unavailable (%s)\n", strerror(-ret));
-		return 77;
-	}
+	if (bench_io_uring_missing(ret))
+		return bench_skip_io_uring(ret);
 	if (ret) {
 		fprintf(stderr, "hotspot: FAILED: %s\n", strerror(-ret));
 		return 1;

@@ -103,11 +103,7 @@ _Static_assert(sizeof(struct mem_idle) == MEM_STATE, "idle state size");
 
 static void mem_signal(struct mem_run *r)
 {
-	uint64_t one = 1;
-
-	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
-	if (write(r->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_efd_signal(r->efd);
 }
 
 static int mem_fail(struct mem_run *r, int err)
@@ -261,26 +257,6 @@ static const ra_actor_def_t spawner_def = {
 /* main                                                                */
 /* ------------------------------------------------------------------ */
 
-static int mem_wait(int efd)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t v;
-	ssize_t n;
-	int ret;
-
-	do
-		ret = poll(&p, 1, MEM_TIMEOUT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	if (ret == 0)
-		return -ETIMEDOUT;
-	n = read(efd, &v, sizeof(v));
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
 static long maxrss_kib(void)
 {
 	struct rusage ru;
@@ -353,7 +329,7 @@ static int mem_rep(ra_runtime_t *rt, struct mem_run *r, struct mem_slice *sl,
 				       &spawners[i]);
 	}
 	if (!ret)
-		ret = mem_wait(r->efd);
+		ret = bench_efd_wait(r->efd, MEM_TIMEOUT_MS);
 	bench_cpu_now(&c1);
 	if (!ret && rss_after)
 		*rss_after = maxrss_kib();
@@ -371,7 +347,7 @@ static int mem_rep(ra_runtime_t *rt, struct mem_run *r, struct mem_slice *sl,
 	for (i = 0; !ret && i < r->nshards; i++)
 		ret = ra_runtime_send(rt, spawners[i], MEM_STOP_ALL, NULL, 0);
 	if (!ret)
-		ret = mem_wait(r->efd);
+		ret = bench_efd_wait(r->efd, MEM_TIMEOUT_MS);
 	bench_cpu_now(&c1);
 	ret = ret ?: atomic_load(&r->err);
 	if (ret) {
@@ -401,22 +377,6 @@ static int mem_rep(ra_runtime_t *rt, struct mem_run *r, struct mem_slice *sl,
 	return 0;
 }
 
-static bool opt_given(int argc, char **argv, const char *name)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t len;
-
-		if (strncmp(a, "--", 2) != 0)
-			continue;
-		a += 2;
-		len = strcspn(a, "=");
-		if (len > 0 && strncmp(a, name, len) == 0)
-			return true;
-	}
-	return false;
-}
-
 static double median_of(double *v, int n)
 {
 	struct bench_stats st;
@@ -441,7 +401,6 @@ int main(int argc, char **argv)
 	double *spawn_rate = NULL, *init_rate = NULL, *stop_rate = NULL;
 	double bytes_per_actor = 0, med_spawn, med_init, med_stop;
 	long rss_before, rss_after = -1;
-	char path[4096];
 	bool have_s0 = false;
 	int nreps, ret, dret;
 
@@ -453,7 +412,7 @@ int main(int argc, char **argv)
 		return 0;
 	o.rounds = 1;
 	o.warmup = 0;		/* RSS comes from the first repetition */
-	nreps = opt_given(argc, argv, "batches") ? o.batches :
+	nreps = bench_opt_given(argc, argv, "batches") ? o.batches :
 		o.quick ? MEM_QUICK_REPS : MEM_REPS;
 	o.batches = nreps;
 	r.n = o.ops > 0 ? (uint32_t)o.ops :
@@ -469,10 +428,8 @@ int main(int argc, char **argv)
 	}
 	bench_opts_config(&o, &cfg);
 	ret = ra_runtime_create(&cfg, &rt);
-	if (ret == -ENOSYS || ret == -EPERM) {
-		printf("# SKIP: io_uring unavailable (%s)\n", strerror(-ret));
-		return 77;
-	}
+	if (bench_io_uring_missing(ret))
+		return bench_skip_io_uring(ret);
 	if (ret) {
 		fprintf(stderr, "memory: ra_runtime_create: %s: %s\n",
 			ra_strerror(ret), ra_last_error());
@@ -577,24 +534,12 @@ int main(int argc, char **argv)
 	       "passed\n", MEM_NAME, med_spawn, med_init, med_stop,
 	       rss_before, rss_after, bytes_per_actor, MEM_STATE);
 
-	if (o.json_path) {
-		ret = bench_json_append(o.json_path, &res, &m);
-		if (ret)
-			fprintf(stderr, "memory: %s: %s\n", o.json_path,
-				strerror(-ret));
-	}
-	if (!ret && bench_hgrm_path(&o, MEM_NAME, false, path, sizeof(path))) {
-		ret = bench_write_hgrm(path, per_op);
-		if (ret)
-			fprintf(stderr, "memory: %s: %s\n", path,
-				strerror(-ret));
-	}
-	if (!ret && o.hgrm_path) {
-		ret = bench_write_hgrm(o.hgrm_path, per_op);
-		if (ret)
-			fprintf(stderr, "memory: %s: %s\n", o.hgrm_path,
-				strerror(-ret));
-	}
+	ret = bench_json_emit("memory", &o, &m, &res);
+	if (!ret)
+		ret = bench_hgrm_emit_row("memory", &o, MEM_NAME, false,
+					  per_op);
+	if (!ret)
+		ret = bench_hgrm_emit("memory", o.hgrm_path, per_op);
 out:
 	if (have_s0)
 		ra_stats_fini(&s0);

@@ -118,12 +118,7 @@ struct shared {
 
 static void signal_main(struct shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	/* An 8-byte eventfd write cannot be short; failure is fatal. */
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 /* Fail the batch: main wakes up and sees `err`. The actor goes on. */
@@ -138,17 +133,9 @@ static int fail(struct shared *sh, int err)
 /* Sleep until the driver signals; the batch's wall time in *batch_ns. */
 static int wait_driver(struct shared *sh, double *batch_ns)
 {
-	uint64_t v;
-	ssize_t n;
+	int ret = bench_batch_wait(sh->efd, -1, &sh->batch_ns, batch_ns);
 
-	do
-		n = read(sh->efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	*batch_ns = (double)atomic_load_explicit(&sh->batch_ns,
-						 memory_order_acquire);
-	return sh->err;
+	return ret ? ret : sh->err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,11 +372,6 @@ struct pair {
 	struct shared *sh;	/* sh->peer: ponger or receiver */
 };
 
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
-}
-
 /*
  * Spawn `peer_def` on shard 1 (across) or 0 (local), then `drv_def` on
  * shard 0, in the running runtime `p->rt`.
@@ -418,10 +400,8 @@ static int pair_create(struct pair *p, const ra_config_t *cfg,
 {
 	int ret;
 
-	ret = ra_runtime_create(cfg, &p->rt);
+	ret = bench_runtime_create("messaging", cfg, &p->rt);
 	if (ret) {
-		fprintf(stderr, "messaging: ra_runtime_create: %s: %s\n",
-			ra_strerror(ret), ra_last_error());
 		p->rt = NULL;
 		return ret;
 	}
@@ -999,36 +979,12 @@ static int cold_floor_once(struct cold_floor *f, double *total_ns,
 /* Reporting helpers                                                    */
 /* ------------------------------------------------------------------ */
 
-/* bench_print_row() under a short label (the JSON keeps the full name). */
-static void print_row_as(const char *label, const struct bench_result *r)
-{
-	struct bench_result c = *r;
-
-	c.name = label;
-	bench_print_row(stdout, &c);
-}
-
-static int json_out(const struct bench_opts *o, const struct bench_machine *m,
-		    const struct bench_result *r)
-{
-	int ret;
-
-	if (!o->json_path)
-		return 0;
-	ret = bench_json_append(o->json_path, r, m);
-	if (ret)
-		fprintf(stderr, "messaging: %s: %s\n", o->json_path,
-			strerror(-ret));
-	return ret;
-}
-
 /* Write `h` to DIR/<name>.hgrm, or DIR/<name><suffix>.hgrm. */
 static int hgrm_out(const struct bench_opts *o, const char *name,
 		    const char *suffix, const ra_hdr_t *h)
 {
 	char full[256], buf[512];
 	const char *path;
-	int ret;
 
 	if (!o->hgrm_dir || !h || ra_hdr_total_count(h) == 0)
 		return 0;
@@ -1036,10 +992,7 @@ static int hgrm_out(const struct bench_opts *o, const char *name,
 	path = bench_hgrm_path(o, full, false, buf, sizeof(buf));
 	if (!path)
 		return -ENAMETOOLONG;
-	ret = bench_write_hgrm(path, h);
-	if (ret)
-		fprintf(stderr, "messaging: %s: %s\n", path, strerror(-ret));
-	return ret;
+	return bench_hgrm_emit("messaging", path, h);
 }
 
 static const char *verdict(bool met, const struct bench_opts *o)
@@ -1225,8 +1178,9 @@ static int steady_report(const struct bench_opts *o,
 	bench_print_row_header(stdout);
 	for (i = 0; i < 2; i++)
 		if (o->floor && d->floor[i] != FLOOR_NONE)
-			print_row_as(floor_label[d->floor[i]], &fl[i]);
-	print_row_as("ringactor", &ra);
+			bench_print_row_as(stdout, floor_label[d->floor[i]],
+					   &fl[i]);
+	bench_print_row_as(stdout, "ringactor", &ra);
 	for (i = 0; i < 2; i++)
 		if (o->floor && d->floor[i] != FLOOR_NONE)
 			printf("%-18s %s\n", floor_label[d->floor[i]],
@@ -1285,9 +1239,9 @@ static int steady_report(const struct bench_opts *o,
 
 	for (i = 0; i < 2 && !ret; i++)
 		if (o->floor && d->floor[i] != FLOOR_NONE)
-			ret = json_out(o, m, &fl[i]);
+			ret = bench_json_emit("messaging", o, m, &fl[i]);
 	if (!ret)
-		ret = json_out(o, m, &ra);
+		ret = bench_json_emit("messaging", o, m, &ra);
 	if (!ret)
 		ret = hgrm_out(o, d->name, NULL, ra_op);
 	for (i = 0; i < 2 && !ret; i++)
@@ -1531,8 +1485,8 @@ static int cold_report(const struct bench_opts *o,
 
 	bench_print_row_header(stdout);
 	if (o->floor)
-		print_row_as("floor 2 rings", &fl);
-	print_row_as("ringactor", &ra);
+		bench_print_row_as(stdout, "floor 2 rings", &fl);
+	bench_print_row_as(stdout, "ringactor", &ra);
 	printf("breakdown, medians (us):    set-up | %u round trips | "
 	       "teardown\n", c->rts);
 	printf("  ringactor  %14.1f | %15.1f | %8.1f   (ra_runtime_create"
@@ -1551,9 +1505,9 @@ static int cold_report(const struct bench_opts *o,
 	printf("cold start %.1f us; target <= %.0f us: %s\n", us_med,
 	       TARGET_COLD_US, verdict(met, o));
 
-	ret = o->floor ? json_out(o, m, &fl) : 0;
+	ret = o->floor ? bench_json_emit("messaging", o, m, &fl) : 0;
 	if (!ret)
-		ret = json_out(o, m, &ra);
+		ret = bench_json_emit("messaging", o, m, &ra);
 	if (!ret)
 		ret = hgrm_out(o, name, NULL, c->per_op);
 	if (!ret && o->floor)
@@ -1659,11 +1613,8 @@ int main(int argc, char **argv)
 		if (any)
 			putchar('\n');
 		ret = run_steady(&o, &m, &steady_defs[i]);
-		if (io_uring_missing(ret) && !any) {
-			printf("# SKIP: io_uring unavailable (%s)\n",
-			       strerror(-ret));
-			return 77;
-		}
+		if (bench_io_uring_missing(ret) && !any)
+			return bench_skip_io_uring(ret);
 		any = true;
 		if (ret) {
 			fprintf(stderr, "messaging: %s FAILED: %s\n",
@@ -1677,11 +1628,8 @@ int main(int argc, char **argv)
 		if (any)
 			putchar('\n');
 		ret = run_cold(&o, &m, cold_names[i], i == 1);
-		if (io_uring_missing(ret) && !any) {
-			printf("# SKIP: io_uring unavailable (%s)\n",
-			       strerror(-ret));
-			return 77;
-		}
+		if (bench_io_uring_missing(ret) && !any)
+			return bench_skip_io_uring(ret);
 		any = true;
 		if (ret) {
 			fprintf(stderr, "messaging: %s FAILED: %s\n",

@@ -190,12 +190,7 @@ struct net_shared {
 
 static void net_signal(struct net_shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 /* Record the first error and wake main. */
@@ -574,29 +569,6 @@ static const ra_actor_def_t client_def = {
 /* Main's side: wait, set-up, batches                                   */
 /* ------------------------------------------------------------------ */
 
-/* Sleep until an actor writes the eventfd (bounded, so a hang fails). */
-static int net_wait(int efd)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t v;
-	ssize_t n;
-	int ret;
-
-	do
-		ret = poll(&p, 1, NET_WAIT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	if (ret == 0)
-		return -ETIMEDOUT;
-	do
-		n = read(efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
 /* A listening socket on 127.0.0.1, port chosen by the kernel. */
 static int net_listen(struct sockaddr_in *addr)
 {
@@ -658,14 +630,10 @@ static int net_ra_batch(void *arg, int index, bool timed, double *batch_ns)
 	int ret;
 
 	ret = ra_runtime_send(r->rt, r->client, NET_START, &st, sizeof(st));
-	if (ret)
-		return ret;
-	ret = net_wait(r->sh->efd);
-	if (ret)
-		return ret;
-	*batch_ns = (double)atomic_load_explicit(&r->sh->batch_ns,
-						 memory_order_acquire);
-	return atomic_load(&r->sh->err);
+	if (!ret)
+		ret = bench_batch_wait(r->sh->efd, NET_WAIT_MS,
+				       &r->sh->batch_ns, batch_ns);
+	return ret ? ret : atomic_load(&r->sh->err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -996,11 +964,6 @@ struct net_pair {
 	struct net_shared sh;
 };
 
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
-}
-
 static int net_pair_setup(struct net_pair *p, struct net_env *e,
 			  const struct net_row *row)
 {
@@ -1019,7 +982,7 @@ static int net_pair_setup(struct net_pair *p, struct net_env *e,
 	bench_opts_config(o, &cfg);
 	ret = ra_runtime_create(&cfg, &p->rt);
 	if (ret) {
-		e->no_uring = io_uring_missing(ret);
+		e->no_uring = bench_io_uring_missing(ret);
 		if (!e->no_uring)
 			fprintf(stderr, "net: ra_runtime_create: %s: %s\n",
 				ra_strerror(ret), ra_last_error());
@@ -1050,7 +1013,7 @@ static int net_pair_setup(struct net_pair *p, struct net_env *e,
 		fprintf(stderr, "net: connect: %s\n", strerror(-ret));
 		goto fail;
 	}
-	ret = net_wait(p->sh.efd);
+	ret = bench_efd_wait(p->sh.efd, NET_WAIT_MS);
 	if (!ret)
 		ret = atomic_load(&p->sh.err);
 	if (ret) {
@@ -1088,43 +1051,6 @@ static int net_pair_teardown(struct net_pair *p)
 			ra_strerror(ret));
 	close(p->lfd);
 	close(p->sh.efd);
-	return ret;
-}
-
-/* Print `r` under a short label, the JSON keeping its full name. */
-static void print_labelled(const struct bench_result *r, const char *label)
-{
-	struct bench_result c = *r;
-
-	c.name = label;
-	bench_print_row(stdout, &c);
-}
-
-static int write_hgrm(const struct bench_opts *o, const char *name,
-		      bool floor, const ra_hdr_t *h)
-{
-	char path[PATH_MAX];
-	const char *p = bench_hgrm_path(o, name, floor, path, sizeof(path));
-	int ret;
-
-	if (!p)
-		return 0;
-	ret = bench_write_hgrm(p, h);
-	if (ret)
-		fprintf(stderr, "net: %s: %s\n", p, strerror(-ret));
-	return ret;
-}
-
-static int net_json(const struct net_env *e, const struct bench_result *r)
-{
-	int ret;
-
-	if (!e->o->json_path)
-		return 0;
-	ret = bench_json_append(e->o->json_path, r, e->m);
-	if (ret)
-		fprintf(stderr, "net: %s: %s\n", e->o->json_path,
-			strerror(-ret));
 	return ret;
 }
 
@@ -1350,7 +1276,7 @@ static int net_run_row(struct net_env *e, int ri)
 					 fl.batch.median / ra.batch.median);
 		}
 		bench_result_set_floor(&ra, &fl);
-		print_labelled(&fl, "floor blocking");
+		bench_print_row_as(stdout, "floor blocking", &fl);
 	}
 	if (ref) {
 		snprintf(rfname, sizeof(rfname), "%s.one_thread", row->name);
@@ -1360,9 +1286,9 @@ static int net_run_row(struct net_env *e, int ri)
 			goto out;
 		bench_result_add(&rf, "op_median_ns", rf.batch.median / o->ops);
 		bench_result_add(&ra, "one_thread_median", rf.batch.median);
-		print_labelled(&rf, "ref. one thread");
+		bench_print_row_as(stdout, "ref. one thread", &rf);
 	}
-	print_labelled(&ra, "ringactor");
+	bench_print_row_as(stdout, "ringactor", &ra);
 	if (o->floor)
 		bench_hdr_summary(stdout, row->kind == NET_RTT ?
 				  "floor round trip" : "floor frame", fl_h);
@@ -1382,24 +1308,23 @@ static int net_run_row(struct net_env *e, int ri)
 	net_verdict(e, row, &ra, ref ? rf.batch.median : -1);
 
 	if (o->floor) {
-		ret = net_json(e, &fl);
+		ret = bench_json_emit("net", e->o, e->m, &fl);
 		if (!ret)
-			ret = write_hgrm(o, row->name, true, fl_h);
+			ret = bench_hgrm_emit_row("net", o, row->name, true,
+						  fl_h);
 		if (!ret && ref)
-			ret = net_json(e, &rf);
+			ret = bench_json_emit("net", e->o, e->m, &rf);
 		if (!ret && ref)
-			ret = write_hgrm(o, rfname, false, rf_h);
+			ret = bench_hgrm_emit_row("net", o, rfname, false,
+						  rf_h);
 		if (ret)
 			goto out;
 	}
-	ret = net_json(e, &ra);
+	ret = bench_json_emit("net", e->o, e->m, &ra);
 	if (!ret)
-		ret = write_hgrm(o, row->name, false, ra_h);
+		ret = bench_hgrm_emit_row("net", o, row->name, false, ra_h);
 	if (!ret && o->hgrm_path && !e->hgrm_written) {
-		ret = bench_write_hgrm(o->hgrm_path, ra_h);
-		if (ret)
-			fprintf(stderr, "net: %s: %s\n", o->hgrm_path,
-				strerror(-ret));
+		ret = bench_hgrm_emit("net", o->hgrm_path, ra_h);
 		e->hgrm_written = true;
 	}
 out:

@@ -68,12 +68,7 @@ struct pinger {
 
 static void pp_signal(struct pp_shared *sh, uint64_t batch_ns)
 {
-	uint64_t one = 1;
-
-	atomic_store_explicit(&sh->batch_ns, batch_ns, memory_order_release);
-	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
-	if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_batch_signal(sh->efd, &sh->batch_ns, batch_ns);
 }
 
 static int pinger_init(ra_ctx_t *self, void *state, void *arg)
@@ -180,10 +175,8 @@ static int pp_setup(struct pp_pair *pp, const ra_config_t *cfg,
 	pp->sh.efd = eventfd(0, EFD_CLOEXEC);
 	if (pp->sh.efd < 0)
 		return -errno;
-	ret = ra_runtime_create(cfg, &pp->rt);
+	ret = bench_runtime_create("ping_pong", cfg, &pp->rt);
 	if (ret) {
-		fprintf(stderr, "ping_pong: ra_runtime_create: %s: %s\n",
-			ra_strerror(ret), ra_last_error());
 		close(pp->sh.efd);
 		return ret;
 	}
@@ -218,21 +211,13 @@ static int pp_batch_rts(struct pp_pair *pp, uint32_t rts, bool record,
 			double *batch_ns)
 {
 	struct pp_start st = { .rts = rts, .record = record };
-	uint64_t v;
-	ssize_t n;
 	int ret;
 
 	ret = ra_runtime_send(pp->rt, pp->pinger, PP_START, &st, sizeof(st));
-	if (ret)
-		return ret;
-	do
-		n = read(pp->sh.efd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	*batch_ns = (double)atomic_load_explicit(&pp->sh.batch_ns,
-						 memory_order_acquire);
-	return pp->sh.err;
+	if (!ret)
+		ret = bench_batch_wait(pp->sh.efd, -1, &pp->sh.batch_ns,
+				       batch_ns);
+	return ret ? ret : pp->sh.err;
 }
 
 struct pp_run {
@@ -419,11 +404,6 @@ static int run_idle(const struct bench_opts *o, double *pct,
 	return ret;
 }
 
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
-}
-
 int main(int argc, char **argv)
 {
 	struct bench_series ra_s, fl_s;
@@ -452,10 +432,8 @@ int main(int argc, char **argv)
 	}
 	ret = run_rounds(&o, ra_rt, fl_rt, &ra_s, &fl_s, &ctr, fdesc,
 			 sizeof(fdesc));
-	if (io_uring_missing(ret)) {
-		printf("# SKIP: io_uring unavailable (%s)\n", strerror(-ret));
-		return 77;
-	}
+	if (bench_io_uring_missing(ret))
+		return bench_skip_io_uring(ret);
 	if (ret)
 		return 1;
 	bench_print_header(stdout, &o, &m, fdesc);
@@ -503,22 +481,11 @@ int main(int argc, char **argv)
 		       BENCH_TARGET_IDLE_PCT,
 		       idle_pct < BENCH_TARGET_IDLE_PCT ? "PASS" : "MISS");
 
-	ret = 0;
-	if (o.json_path) {
-		if (o.floor)
-			ret = bench_json_append(o.json_path, &fl, &m);
-		if (!ret)
-			ret = bench_json_append(o.json_path, &ra, &m);
-		if (ret)
-			fprintf(stderr, "ping_pong: %s: %s\n", o.json_path,
-				strerror(-ret));
-	}
-	if (!ret && o.hgrm_path) {
-		ret = bench_write_hgrm(o.hgrm_path, ra_rt);
-		if (ret)
-			fprintf(stderr, "ping_pong: %s: %s\n", o.hgrm_path,
-				strerror(-ret));
-	}
+	ret = o.floor ? bench_json_emit("ping_pong", &o, &m, &fl) : 0;
+	if (!ret)
+		ret = bench_json_emit("ping_pong", &o, &m, &ra);
+	if (!ret)
+		ret = bench_hgrm_emit("ping_pong", o.hgrm_path, ra_rt);
 	bench_series_fini(&ra_s);
 	bench_series_fini(&fl_s);
 	ra_hdr_destroy(ra_rt);

@@ -148,11 +148,7 @@ struct sv_bench {
 
 static void sv_signal(struct sv_run *r)
 {
-	uint64_t one = 1;
-
-	/* An eventfd write of 8 bytes cannot be short; failure is fatal. */
-	if (write(r->efd, &one, sizeof(one)) != sizeof(one))
-		abort();
+	bench_efd_signal(r->efd);
 }
 
 static void sv_start(struct sv_run *r)
@@ -1268,27 +1264,6 @@ struct sv_ctx {
 	uint64_t sum2;
 };
 
-/* Sleep on the eventfd until the iteration signals, or time out. */
-static int sv_wait(int efd)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t v;
-	ssize_t n;
-	int ret;
-
-	do
-		ret = poll(&p, 1, SV_BATCH_TIMEOUT_MS);
-	while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	if (ret == 0)
-		return -ETIMEDOUT;
-	n = read(efd, &v, sizeof(v));
-	if (n != sizeof(v))
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
 static int sv_batch(void *arg, int index, bool timed, double *batch_ns)
 {
 	static const ra_spawn_opts_t on0 = {
@@ -1313,7 +1288,8 @@ static int sv_batch(void *arg, int index, bool timed, double *batch_ns)
 			ra_strerror(ret));
 		return ret;
 	}
-	ret = sv_wait(r->efd);
+	/* Sleep until the iteration signals; bounded, so a hang fails. */
+	ret = bench_efd_wait(r->efd, SV_BATCH_TIMEOUT_MS);
 	if (ret) {
 		fprintf(stderr, "savina: %s: batch %d: waiting: %s\n", name,
 			index, strerror(-ret));
@@ -1417,12 +1393,9 @@ static int sv_run_bench(const struct bench_opts *o, const struct sv_bench *b,
 		goto out_run;
 
 	bench_opts_config(o, &cfg);
-	ret = ra_runtime_create(&cfg, &c.rt);
-	if (ret) {
-		fprintf(stderr, "savina: ra_runtime_create: %s: %s\n",
-			ra_strerror(ret), ra_last_error());
+	ret = bench_runtime_create("savina", &cfg, &c.rt);
+	if (ret)
 		goto out_run;
-	}
 	r->nshards = ra_runtime_shards(c.rt);
 	r->hdr = calloc(r->nshards, sizeof(*r->hdr));
 	ret = r->hdr ? 0 : -ENOMEM;
@@ -1494,31 +1467,6 @@ out_run:
 /* ------------------------------------------------------------------ */
 
 /*
- * Whether the command line names the long option `name` (getopt_long
- * also takes a unique prefix, and "--name=value").
- */
-static bool opt_given(int argc, char **argv, const char *name)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		size_t len;
-
-		if (strncmp(a, "--", 2) != 0)
-			continue;
-		a += 2;
-		len = strcspn(a, "=");
-		if (len > 0 && strncmp(a, name, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool io_uring_missing(int err)
-{
-	return err == -ENOSYS || err == -EPERM;
-}
-
-/*
  * The program's first line: machine and runtime config as
  * bench_print_header() writes them. The batch counts differ per
  * benchmark, so each benchmark's own line gives them.
@@ -1570,15 +1518,14 @@ static void print_details(const struct sv_bench *b, const struct sv_out *out,
 
 int main(int argc, char **argv)
 {
-	bool set_batches = opt_given(argc, argv, "batches");
-	bool set_warmup = opt_given(argc, argv, "warmup");
+	bool set_batches = bench_opt_given(argc, argv, "batches");
+	bool set_warmup = bench_opt_given(argc, argv, "warmup");
 	static struct sv_out outs[NBENCHES];
 	bool ran[NBENCHES] = { false };
 	struct bench_machine m;
 	struct bench_opts o;
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	bool any = false;
-	char path[4096];
 	int ret, status = 0, nran = 0;
 
 	bench_opts_init(&o, "savina", 0, nproc > 0 ? (unsigned)nproc : 2);
@@ -1612,11 +1559,8 @@ int main(int argc, char **argv)
 		any = true;
 		print_params(b, &bo, n, na);
 		ret = sv_run_bench(&bo, b, n, na, out);
-		if (io_uring_missing(ret)) {
-			printf("# SKIP: io_uring unavailable (%s)\n",
-			       strerror(-ret));
-			return 77;
-		}
+		if (bench_io_uring_missing(ret))
+			return bench_skip_io_uring(ret);
 		if (ret) {
 			fprintf(stderr, "savina: %s: FAILED (%s)\n", b->name,
 				ra_strerror(ret));
@@ -1639,30 +1583,12 @@ int main(int argc, char **argv)
 		bench_result_add(&out->res, "cpu_wall_ratio", out->cpu_wall);
 		bench_result_add(&out->res, "sleeps_per_batch", out->sleeps);
 
-		if (o.json_path) {
-			ret = bench_json_append(o.json_path, &out->res, &m);
-			if (ret) {
-				fprintf(stderr, "savina: %s: %s\n",
-					o.json_path, strerror(-ret));
-				status = 1;
-			}
-		}
-		if (bench_hgrm_path(&o, b->name, false, path, sizeof(path))) {
-			ret = bench_write_hgrm(path, out->op);
-			if (ret) {
-				fprintf(stderr, "savina: %s: %s\n", path,
-					strerror(-ret));
-				status = 1;
-			}
-		}
-		if (o.hgrm_path && o.only) {
-			ret = bench_write_hgrm(o.hgrm_path, out->op);
-			if (ret) {
-				fprintf(stderr, "savina: %s: %s\n",
-					o.hgrm_path, strerror(-ret));
-				status = 1;
-			}
-		}
+		if (bench_json_emit("savina", &o, &m, &out->res))
+			status = 1;
+		if (bench_hgrm_emit_row("savina", &o, b->name, false, out->op))
+			status = 1;
+		if (o.only && bench_hgrm_emit("savina", o.hgrm_path, out->op))
+			status = 1;
 		ra_hdr_destroy(out->op);
 		out->op = NULL;
 	}
