@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "actors/actor.h"
+#include "actors/signal.h"
 #include "core/clock.h"
 #include "core/hdr_histogram.h"
 #include "core/runtime.h"
@@ -69,6 +70,8 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 {
 	ra_runtime_t *rt = sh->rt;
 
+	/* Exit steps 3-5 (ringactor.h, ra_exit): DOWN, EXIT, name. */
+	ra__signal_exit(sh, a);
 	if (a->def->terminate)
 		a->def->terminate(a, a->state, a->stop_reason);
 	/* terminate may have sent to itself: those are dead letters too. */
@@ -79,6 +82,7 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 	ra__actor_list_del(sh, a);
 	(void)ra__slot_free(&sh->slots, a->ref.slot);
 	ra__stat_inc(&sh->stats.actors_stopped);
+	ra__sup_free(a);
 	free(a);
 	ra__runtime_actor_gone(rt);
 }
@@ -94,7 +98,10 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 	a->status = RA_ACTOR_STOPPING;
 	ra__slot_kill(ra__slot_get(sh->rt->slots, a->ref.slot));
 	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
-		if (e->kind != RA_ENV_USER) {
+		if (e->kind >= RA_ENV_LINK && e->kind <= RA_ENV_DOWN) {
+			/* Links and monitors made before death still count. */
+			(void)ra__signal_receive(sh, a, e);
+		} else if (e->kind != RA_ENV_USER) {
 			ra__envelope_release(sh, e);
 		} else if (e->type == RA_MSG_IO) {
 			ra__io_discard_completion(sh, e);
@@ -184,6 +191,9 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 			ra__actor_request_stop(sh, a, 0);
 			break;
 		}
+		if (ra_unlikely(e->kind != RA_ENV_USER) &&
+		    !ra__signal_receive(sh, a, e))
+			continue;	/* applied; may have stopped us */
 		run_one(sh, a, e);
 	}
 	/*
@@ -218,8 +228,7 @@ RA_API ra_runtime_t *ra_runtime(const ra_ctx_t *self)
 
 RA_API void ra_stop(ra_ctx_t *self, int reason)
 {
-	if (self)
-		ra__actor_request_stop(self->shard, self, reason);
+	ra_exit(self, reason, NULL);
 }
 
 RA_API int ra_set_stealable(ra_ctx_t *self, bool on)

@@ -22,6 +22,7 @@
 #include "ringactor.h"
 
 struct ra_io_req;
+struct ra_sup;
 
 enum ra_actor_status {
 	RA_ACTOR_STARTING = 0,
@@ -49,6 +50,9 @@ struct ra_actor {
 	struct ra_actor *all_prev;	/* shard's list of its actors */
 	struct ra_actor *all_next;
 	ra_envelope_t *cur_env;		/* envelope of the running behavior */
+	bool trap_exit;			/* ra_trap_exit() */
+	/* Links, monitors, name, exit text (actors/signal.h); NULL = none. */
+	struct ra_sup *sup;
 };
 
 typedef struct ra_actor ra_actor_t;

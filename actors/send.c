@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "actors/actor.h"
+#include "actors/signal.h"
 #include "actors/steal.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
@@ -57,6 +58,8 @@ void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 	if (ra_unlikely(!a)) {
 		if (e->kind == RA_ENV_USER)
 			ra__stat_inc(&sh->stats.dead_letters);
+		else
+			ra__signal_noproc(sh, e);
 		ra__envelope_release(sh, e);
 	} else if (ra_unlikely(e->kind == RA_ENV_SPAWN)) {
 		ra__envelope_release(sh, e);
@@ -81,6 +84,8 @@ void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
 		ra__slot_send_end(ra__slot_get(sh->rt->slots, e->to.slot));
 	if (e->kind == RA_ENV_USER)
 		ra__stat_inc(&sh->stats.dead_letters);
+	else
+		ra__signal_noproc(sh, e);
 	ra__envelope_release(sh, e);
 }
 
@@ -218,33 +223,29 @@ static void fill_header(ra_envelope_t *e, ra_ref_t to, ra_ref_t from,
 	e->sent_ns = sent_ns;
 }
 
-static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
-			   uint8_t kind, const void *data, size_t len,
-			   bool copy)
+/*
+ * Send from shard `sh` as `from`. Returns 0, -ESRCH (`to` is dead), or
+ * -ENOMEM; on failure the caller keeps `data` when !copy.
+ */
+static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
+		   uint32_t type, uint8_t kind, const void *data, size_t len,
+		   bool copy)
 {
-	ra_shard_t *sh;
 	ra_envelope_t *e;
 	ra_slot_t *s;
 	uint64_t w;
 	unsigned home;
 	int ret;
 
-	if (!self)
-		return -EINVAL;
-	ret = check_payload(type, data, len);
-	if (ret < 0)
-		return ret;
-	sh = self->shard;
 	s = ra__slot_lookup_any(sh->rt->slots, to, &w);
-	if (!s) {
-		ra__stat_inc(&sh->stats.dead_letters);
+	if (!s)
 		return -ESRCH;
-	}
 	home = ra__slot_word_home(w);
 	e = ra__pool_get(&sh->pool);
 	if (!e)
 		return -ENOMEM;
-	fill_header(e, to, self->ref, type, kind, ra__shard_stamp(sh, 0));
+	fill_header(e, to, from, type, kind,
+		    kind == RA_ENV_USER ? ra__shard_stamp(sh, 0) : 0);
 	ret = fill_payload(e, data, len, copy);
 	if (ret < 0) {
 		ra__pool_put(&sh->pool, e);
@@ -261,12 +262,34 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	}
 	ret = send_stealable(sh, s, e);
 	if (ret < 0) {
-		ra__stat_inc(&sh->stats.dead_letters);
 		if (!copy)
 			e->flags &= (uint8_t)~RA_ENV_OWNED; /* caller keeps buf */
 		ra__envelope_release(sh, e);
 	}
 	return ret;
+}
+
+static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
+			   uint8_t kind, const void *data, size_t len,
+			   bool copy)
+{
+	int ret;
+
+	if (!self)
+		return -EINVAL;
+	ret = check_payload(type, data, len);
+	if (ret < 0)
+		return ret;
+	ret = send_as(self->shard, self->ref, to, type, kind, data, len, copy);
+	if (ret == -ESRCH)
+		ra__stat_inc(&self->shard->stats.dead_letters);
+	return ret;
+}
+
+int ra__send_signal(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
+		    uint8_t kind, uint32_t type, const void *data, size_t len)
+{
+	return send_as(sh, from, to, type, kind, data, len, true);
 }
 
 RA_API int ra_send(ra_ctx_t *self, ra_ref_t to, uint32_t type,

@@ -226,6 +226,7 @@ static RA_COLD void free_runtime(ra_runtime_t *rt)
 	if (rt->ext_ready)
 		io_uring_queue_exit(&rt->ext_ring);
 	pthread_mutex_destroy(&rt->ext_lock);
+	ra__registry_fini(&rt->names);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->cond);
 	free(rt);
@@ -262,6 +263,7 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 		return -ENOMEM;
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_mutex_init(&rt->ext_lock, NULL);
+	ra__registry_init(&rt->names);
 	pthread_cond_init(&rt->cond, NULL);
 	rt->cfg = *cfg;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);

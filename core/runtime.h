@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "actors/registry.h"
 #include "actors/slot.h"
 #include "core/shard.h"
 #include "core/util.h"
@@ -40,6 +41,9 @@ struct ra_runtime {
 	alignas(RA_CACHELINE) uint64_t live; /* actors spawned, not finalized */
 	uint32_t rr_next;		/* round-robin placement cursor */
 	uint32_t shutting_down;		/* destroy has begun */
+	uint64_t next_mref;		/* last monitor reference issued */
+
+	ra_registry_t names;		/* ra_register(), actors/registry.c */
 };
 
 /*

@@ -72,6 +72,8 @@ static inline bool ra_ref_eq(ra_ref_t a, ra_ref_t b)
  */
 #define RA_MSG_USER_MAX	0x7fffffffu
 #define RA_MSG_IO	0x80000001u	/* an I/O completion: see ra_msg_t.res/tag */
+#define RA_MSG_EXIT	0x80000002u	/* a linked actor exited: ra_exit_info_t */
+#define RA_MSG_DOWN	0x80000003u	/* a monitored actor exited: ra_down_info_t */
 
 /* Payloads up to this many bytes travel inside the envelope (no malloc). */
 #define RA_INLINE_PAYLOAD 48
@@ -82,7 +84,7 @@ static inline bool ra_ref_eq(ra_ref_t a, ra_ref_t b)
  * an owned buffer with ra_msg_claim().
  */
 typedef struct ra_msg {
-	uint32_t type;		/* user type, or RA_MSG_IO */
+	uint32_t type;		/* user type, RA_MSG_IO, RA_MSG_EXIT or RA_MSG_DOWN */
 	ra_ref_t from;		/* sender, null for I/O and external senders */
 	const void *data;	/* payload; NULL when len == 0 */
 	size_t len;		/* payload size in bytes */
@@ -232,8 +234,11 @@ RA_API uint64_t ra_now_ns(void);
  *   a negative value stops the actor with that reason (as ra_stop()).
  * terminate(self, state, reason): runs once, last, after the actor's
  *   pending I/O has been cancelled and drained, so buffers may be freed
- *   here. reason is 0 for a normal stop, -ESHUTDOWN when the runtime is
- *   destroyed, or the negative value that stopped it. May be NULL.
+ *   here, and after monitors and links have fired and the name was
+ *   released (see ra_exit). reason is the exit code: 0 for a normal
+ *   stop, RA_EXIT_SHUTDOWN when the runtime is destroyed, the value
+ *   given to ra_exit/ra_stop or returned, or a linked actor's code.
+ *   May be NULL.
  */
 typedef int (*ra_init_fn)(ra_ctx_t *self, void *state, void *arg);
 typedef int (*ra_behavior_fn)(ra_ctx_t *self, void *state,
@@ -328,7 +333,7 @@ RA_API ra_runtime_t *ra_runtime(const ra_ctx_t *self);
  * is cancelled and drained; then terminate runs. The reference fails with
  * -ESRCH from now on. Home shard; calling it twice keeps the first reason.
  */
-RA_API void ra_stop(ra_ctx_t *self, int reason);
+RA_API void ra_stop(ra_ctx_t *self, int reason);	/* = ra_exit(self, reason, NULL) */
 
 /*
  * Ask another actor to stop (normal reason). The request is a message,
@@ -339,6 +344,136 @@ RA_API int ra_stop_other(ra_ctx_t *self, ra_ref_t target);
 
 /* As ra_stop_other() from a non-shard thread. */
 RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target);
+
+/* ------------------------------------------------------------------ */
+/* Exit reasons, links, monitors, names (Erlang/OTP semantics)         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Exit codes. An actor's exit reason is an int code plus an optional short
+ * text. 0 is OTP's `normal`; RA_EXIT_SHUTDOWN is `shutdown` (also what
+ * ra_runtime_destroy() stops every actor with); RA_EXIT_NOPROC is what a
+ * link or monitor to an actor that no longer exists reports (the same
+ * value a send to it returns); RA_EXIT_KILLED is OTP's `killed` and lies
+ * outside the errno range. Every other value, such as the negative value
+ * a behavior or init returns, is an abnormal failure with that code.
+ */
+#define RA_EXIT_NORMAL		0
+#define RA_EXIT_SHUTDOWN	(-108)		/* -ESHUTDOWN */
+#define RA_EXIT_NOPROC		(-3)		/* -ESRCH */
+#define RA_EXIT_KILLED		(-0x10000)
+
+/* Bytes of exit text kept, terminating NUL included (longer is cut). */
+#define RA_EXIT_WHY_MAX		48
+
+/*
+ * Whether `code` is a normal exit (`normal` or `shutdown`), as a
+ * supervisor decides restarts. Note that, as in OTP, only RA_EXIT_NORMAL
+ * leaves non-trapping linked actors alive: `shutdown` propagates.
+ */
+static inline bool ra_exit_is_normal(int code)
+{
+	return code == RA_EXIT_NORMAL || code == RA_EXIT_SHUTDOWN;
+}
+
+/* Payload of RA_MSG_EXIT (msg->data, msg->len == sizeof). */
+typedef struct ra_exit_info {
+	ra_ref_t who;			/* the linked actor that exited */
+	int code;			/* its exit code */
+	char why[RA_EXIT_WHY_MAX];	/* its exit text, "" if none */
+} ra_exit_info_t;
+
+/* Payload of RA_MSG_DOWN (msg->data, msg->len == sizeof). */
+typedef struct ra_down_info {
+	uint64_t mref;			/* from ra_monitor() */
+	ra_ref_t who;			/* the monitored actor */
+	int code;			/* its exit code */
+	char why[RA_EXIT_WHY_MAX];	/* its exit text, "" if none */
+} ra_down_info_t;
+
+/*
+ * Stop this actor after the current callback with exit code `code` and
+ * text `why` (may be NULL; copied, cut to RA_EXIT_WHY_MAX - 1 bytes).
+ * The first reason given wins (also over ra_stop() and a negative return).
+ *
+ * Exit order: (1) the slot dies, so sends fail with -ESRCH, queued
+ * messages become dead letters; (2) pending I/O is cancelled and drained;
+ * (3) monitors fire: every watcher gets RA_MSG_DOWN; (4) links
+ * propagate: every linked actor gets an exit signal; (5) the registered
+ * name is released; (6) terminate runs with `code`. Timers do not exist
+ * yet; when they do, they are cancelled in step 2. Home shard.
+ */
+RA_API void ra_exit(ra_ctx_t *self, int code, const char *why);
+
+/*
+ * Link this actor with `ref`, both ways (OTP link/1). When either exits
+ * with a code other than RA_EXIT_NORMAL, the other one exits with the same
+ * code and text unless it traps exits; a trapping actor instead receives
+ * an RA_MSG_EXIT message (also for normal exits). If `ref` is dead or
+ * dies before the link is made, this actor receives an exit signal with
+ * RA_EXIT_NOPROC (from `ref`), asynchronously. Linking twice is one link;
+ * linking to self does nothing. Home shard. Returns 0, -EINVAL (self
+ * NULL), -ENOMEM.
+ */
+RA_API int ra_link(ra_ctx_t *self, ra_ref_t ref);
+
+/*
+ * Remove the link with `ref` (both ways). No exit signal from that link
+ * reaches this actor afterwards, even one already in flight. Unlinking
+ * what is not linked is a no-op. Home shard. Returns 0 or -EINVAL.
+ */
+RA_API int ra_unlink(ra_ctx_t *self, ra_ref_t ref);
+
+/*
+ * Trap exits (on) or not: exit signals from links become RA_MSG_EXIT
+ * messages instead of stopping this actor. Home shard. Returns the
+ * previous setting (0 or 1) or -EINVAL (self NULL).
+ */
+RA_API int ra_trap_exit(ra_ctx_t *self, bool on);
+
+/*
+ * Monitor `ref` (OTP monitor/2): when it exits, this actor receives one
+ * RA_MSG_DOWN with the monitor reference `*mref_out`, its code and text;
+ * if it is already dead, the DOWN carries RA_EXIT_NOPROC and still
+ * arrives as a message, later. Each call is a new monitor with a new mref
+ * (unique in the runtime, never 0). A message that `ref` sent to this
+ * actor before exiting arrives before the DOWN. Home shard. Returns 0,
+ * -EINVAL (self or mref_out NULL), -ENOMEM.
+ */
+RA_API int ra_monitor(ra_ctx_t *self, ra_ref_t ref, uint64_t *mref_out);
+
+/*
+ * Remove monitor `mref`: no DOWN for it is delivered afterwards, and one
+ * already queued is dropped (OTP demonitor/2 with flush). Home shard.
+ * Returns 0, -EINVAL (self NULL), -ENOENT (not an active monitor of
+ * this actor: unknown, or its DOWN was already delivered).
+ */
+RA_API int ra_demonitor(ra_ctx_t *self, uint64_t mref);
+
+/* Longest registered name, in bytes, NUL not counted. */
+#define RA_NAME_MAX 63
+
+/*
+ * Register this actor under `name` (copied) until it exits or
+ * unregisters. One name per actor, one actor per name. Home shard.
+ * Errors: -EINVAL (NULL or empty name), -ENAMETOOLONG (longer than
+ * RA_NAME_MAX), -EEXIST (the name is taken), -EBUSY (this actor already
+ * has a name), -ENOMEM, -ESHUTDOWN (this actor is stopping).
+ */
+RA_API int ra_register(ra_ctx_t *self, const char *name);
+
+/*
+ * Release `name`. Home shard. Errors: -EINVAL, -ENOENT (not this actor's
+ * name).
+ */
+RA_API int ra_unregister(ra_ctx_t *self, const char *name);
+
+/*
+ * Look up `name`: `*out` receives the actor registered under it. Any
+ * thread. Errors: -EINVAL (NULL argument), -ESRCH (no such name, or its
+ * actor has begun to exit), -ENAMETOOLONG.
+ */
+RA_API int ra_whereis(ra_runtime_t *rt, const char *name, ra_ref_t *out);
 
 /* ------------------------------------------------------------------ */
 /* Messages                                                            */

@@ -24,6 +24,18 @@ enum ra_env_kind {
 	RA_ENV_SPAWN,		/* start the actor `to` (its struct is ready) */
 	RA_ENV_STOP,		/* stop `to` with a normal reason, in order */
 	/*
+	 * Supervision signals (actors/signal.c), in the actor's mailbox in
+	 * order with its messages. `from` is the sender. LINK, UNLINK: no
+	 * payload. MONITOR, DEMONITOR: the mref (uint64_t). EXIT: an
+	 * ra_exit_info_t from a linked actor. DOWN: an ra_down_info_t.
+	 */
+	RA_ENV_LINK,
+	RA_ENV_UNLINK,
+	RA_ENV_MONITOR,
+	RA_ENV_DEMONITOR,
+	RA_ENV_EXIT,
+	RA_ENV_DOWN,
+	/*
 	 * Work stealing (actors/steal.c); handled by the shard, not an
 	 * actor. STEAL_REQ: u.steal = the asking shard and its load.
 	 * MIGRATE: u.buf = the actor handed over (not RA_ENV_OWNED).

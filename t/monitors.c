@@ -1,0 +1,267 @@
+/*
+ * t/monitors.c: monitors against OTP's erlang:monitor/2 and demonitor/2
+ * [flush]: one DOWN per monitor with the target's reason and the mref;
+ * noproc for a dead target, still as a message; no DOWN after demonitor,
+ * even one already queued; two monitors, two DOWNs with distinct mrefs;
+ * a message the target sent before exiting arrives before its DOWN.
+ * With 1, 2 and 4 shards, watcher and target on different ones.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ringactor.h"
+#include "tap.h"
+#include "testutil.h"
+
+#define SEC 5000000000ull
+
+enum { CMD_MON = 1, CMD_DEMON, CMD_EXIT, CMD_SYNC, CMD_HELLO,
+       CMD_SEND_EXIT, CMD_FLUSH };
+
+static atomic_int downs, down_code, synced, hellos, hello_first, term_t;
+static atomic_int demon_ret;
+static uint64_t mrefs[4], down_mref[4];
+static int nmrefs;
+static ra_ref_t down_who;
+static char down_why[RA_EXIT_WHY_MAX];
+
+static int w_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
+{
+	ra_ref_t r;
+
+	(void)state;
+	switch (m->type) {
+	case CMD_MON:
+		memcpy(&r, m->data, sizeof(r));
+		ra_monitor(self, r, &mrefs[nmrefs++]);
+		if (ra_send(self, r, CMD_SYNC, NULL, 0) == -ESRCH)
+			atomic_fetch_add(&synced, 1);
+		break;
+	case CMD_DEMON:
+		memcpy(&r, m->data, sizeof(r));
+		atomic_store(&demon_ret, ra_demonitor(self, mrefs[0]));
+		if (ra_send(self, r, CMD_SYNC, NULL, 0) == -ESRCH)
+			atomic_fetch_add(&synced, 1);
+		break;
+	case CMD_FLUSH: {
+		/* Target on another shard: its DOWN queues while we wait. */
+		uint64_t mref;
+
+		memcpy(&r, m->data, sizeof(r));
+		ra_monitor(self, r, &mref);
+		ra_send(self, r, CMD_EXIT, NULL, 0);
+		while (atomic_load(&term_t) == 0)
+			;
+		sleep_ms(30);
+		atomic_store(&demon_ret, ra_demonitor(self, mref));
+		atomic_fetch_add(&synced, 1);
+		break;
+	}
+	case CMD_HELLO:
+		if (atomic_load(&downs) == 0)
+			atomic_store(&hello_first, 1);
+		atomic_fetch_add(&hellos, 1);
+		break;
+	case RA_MSG_DOWN: {
+		const ra_down_info_t *d = m->data;
+		int n = atomic_load(&downs);
+
+		if (m->len != sizeof(*d))
+			break;
+		if (n < 4)
+			down_mref[n] = d->mref;
+		down_who = d->who;
+		memcpy(down_why, d->why, sizeof(down_why));
+		atomic_store(&down_code, d->code);
+		atomic_fetch_add(&downs, 1);
+		break;
+	}
+	}
+	return 0;
+}
+
+static int t_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
+{
+	ra_ref_t r;
+
+	(void)state;
+	switch (m->type) {
+	case CMD_SYNC:
+		atomic_fetch_add(&synced, 1);
+		break;
+	case CMD_EXIT:
+		ra_exit(self, -11, "crashed");
+		break;
+	case CMD_SEND_EXIT:
+		memcpy(&r, m->data, sizeof(r));
+		ra_send(self, r, CMD_HELLO, NULL, 0);
+		return -12;
+	}
+	return 0;
+}
+
+static void t_terminate(ra_ctx_t *self, void *state, int reason)
+{
+	(void)self;
+	(void)state;
+	(void)reason;
+	atomic_store(&term_t, 1);
+}
+
+static const ra_actor_def_t watcher = { .name = "w", .behavior = w_behavior };
+static const ra_actor_def_t target = { .name = "t", .behavior = t_behavior,
+				       .terminate = t_terminate };
+
+static ra_runtime_t *rt;
+static unsigned nsh;
+static ra_ref_t w, t;
+
+static void setup(void)
+{
+	ra_spawn_opts_t ow = { .placement = RA_PLACE_SHARD, .shard = 0 };
+	ra_spawn_opts_t ot = { .placement = RA_PLACE_SHARD,
+			       .shard = nsh - 1 };
+
+	atomic_store(&downs, 0);
+	atomic_store(&synced, 0);
+	atomic_store(&hellos, 0);
+	atomic_store(&hello_first, 0);
+	atomic_store(&term_t, 0);
+	atomic_store(&down_code, 12345);
+	memset(down_mref, 0, sizeof(down_mref));
+	nmrefs = 0;
+	ra_runtime_spawn(rt, &watcher, NULL, &ow, &w);
+	ra_runtime_spawn(rt, &target, NULL, &ot, &t);
+}
+
+static void cmd(ra_ref_t to, int c, ra_ref_t arg)
+{
+	int want = atomic_load(&synced) + 1;
+
+	ra_runtime_send(rt, to, (uint32_t)c, &arg, sizeof(arg));
+	wait_for(&synced, want, SEC);
+}
+
+static void finish(const char *what)
+{
+	ra_runtime_stop_actor(rt, w);
+	ra_runtime_stop_actor(rt, t);
+	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] %s: idle", nsh, what);
+}
+
+static void test_down_once(void)
+{
+	setup();
+	cmd(w, CMD_MON, t);
+	ra_runtime_send(rt, t, CMD_EXIT, NULL, 0);
+	wait_for(&downs, 1, SEC);
+	sleep_ms(20);
+	is_int(atomic_load(&downs), 1, "[%u] exactly one DOWN", nsh);
+	ok(down_mref[0] == mrefs[0] && mrefs[0] != 0,
+	   "[%u] DOWN carries the mref", nsh);
+	ok(atomic_load(&down_code) == -11 && ra_ref_eq(down_who, t) &&
+	   !strcmp(down_why, "crashed"),
+	   "[%u] ... and the target's reason and text", nsh);
+	finish("down");
+}
+
+static void test_noproc(void)
+{
+	setup();
+	ra_runtime_stop_actor(rt, t);
+	wait_for(&term_t, 1, SEC);
+	sleep_ms(5);
+	cmd(w, CMD_MON, t);
+	wait_for(&downs, 1, SEC);
+	ok(atomic_load(&down_code) == RA_EXIT_NOPROC &&
+	   down_mref[0] == mrefs[0] && ra_ref_eq(down_who, t),
+	   "[%u] monitor of a dead actor: DOWN noproc", nsh);
+	finish("noproc");
+}
+
+static void test_demonitor(void)
+{
+	setup();
+	cmd(w, CMD_MON, t);
+	cmd(w, CMD_DEMON, t);
+	is_int(atomic_load(&demon_ret), 0, "[%u] demonitor: 0", nsh);
+	ra_runtime_send(rt, t, CMD_EXIT, NULL, 0);
+	wait_for(&term_t, 1, SEC);
+	sleep_ms(30);
+	is_int(atomic_load(&downs), 0, "[%u] no DOWN after demonitor", nsh);
+	finish("demonitor");
+}
+
+static void test_flush(void)
+{
+	if (nsh < 2) {
+		ok(1, "[%u] # SKIP flush needs two shards", nsh);
+		ok(1, "[%u] # SKIP", nsh);
+		return;
+	}
+	setup();
+	cmd(w, CMD_FLUSH, t);
+	sleep_ms(30);
+	is_int(atomic_load(&demon_ret), 0, "[%u] demonitor with DOWN queued",
+	       nsh);
+	is_int(atomic_load(&downs), 0, "[%u] queued DOWN dropped (flush)",
+	       nsh);
+	ra_runtime_stop_actor(rt, w);
+	ra_runtime_wait_idle(rt, SEC);
+}
+
+static void test_two(void)
+{
+	setup();
+	cmd(w, CMD_MON, t);
+	cmd(w, CMD_MON, t);
+	ra_runtime_send(rt, t, CMD_EXIT, NULL, 0);
+	wait_for(&downs, 2, SEC);
+	sleep_ms(20);
+	is_int(atomic_load(&downs), 2, "[%u] two monitors, two DOWNs", nsh);
+	ok(mrefs[0] != mrefs[1] &&
+	   ((down_mref[0] == mrefs[0] && down_mref[1] == mrefs[1]) ||
+	    (down_mref[0] == mrefs[1] && down_mref[1] == mrefs[0])),
+	   "[%u] ... with distinct mrefs", nsh);
+	finish("two");
+}
+
+static void test_order(void)
+{
+	setup();
+	cmd(w, CMD_MON, t);
+	ra_runtime_send(rt, t, CMD_SEND_EXIT, &w, sizeof(w));
+	wait_for(&downs, 1, SEC);
+	ok(atomic_load(&hellos) == 1 && atomic_load(&hello_first) == 1,
+	   "[%u] message sent before exit arrives before DOWN", nsh);
+	is_int(atomic_load(&down_code), -12,
+	       "[%u] behavior's negative return is the reason", nsh);
+	finish("order");
+}
+
+int main(void)
+{
+	static const unsigned shards[] = { 1, 2, 4 };
+
+	tap_timeout(120);
+	plan(3 * 17);
+	for (unsigned i = 0; i < 3; i++) {
+		ra_config_t cfg;
+
+		ra_config_init(&cfg);
+		cfg.shards = nsh = shards[i];
+		if (ra_runtime_create(&cfg, &rt) < 0)
+			skip_all("io_uring unavailable");
+		for (int rep = 0; rep < 1; rep++) {
+			test_down_once();
+			test_noproc();
+			test_demonitor();
+			test_flush();
+			test_two();
+			test_order();
+		}
+		ra_runtime_destroy(rt);
+	}
+	return exit_status();
+}
