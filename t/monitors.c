@@ -242,17 +242,11 @@ static void test_order(void)
 
 int main(void)
 {
-	static const unsigned shards[] = { 1, 2, 4 };
-
 	tap_timeout(120);
 	plan(3 * 17);
-	for (unsigned i = 0; i < 3; i++) {
-		ra_config_t cfg;
-
-		ra_config_init(&cfg);
-		cfg.shards = nsh = shards[i];
-		if (ra_runtime_create(&cfg, &rt) < 0)
-			skip_all("io_uring unavailable");
+	for (unsigned i = 0; i < RA_ARRAY_LEN(tu_shard_counts); i++) {
+		nsh = tu_shard_counts[i];
+		rt = tu_runtime(nsh);
 		for (int rep = 0; rep < 1; rep++) {
 			test_down_once();
 			test_noproc();

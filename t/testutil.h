@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ringactor.h"
+#include "tap.h"
 
 static inline void sleep_ms(long ms)
 {
@@ -34,6 +35,26 @@ static inline int wait_for(atomic_int *v, int want, uint64_t timeout_ns)
 		sleep_ms(1);
 	}
 	return 0;
+}
+
+/* Shard counts every multi-shard test body runs with (STYLE.md, tests). */
+static const unsigned tu_shard_counts[] = { 1, 2, 4 };
+#define RA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A runtime with `nshards` shards and default settings, or skip the whole
+ * program (TAP "1..0 # SKIP") when io_uring is unavailable here.
+ */
+static inline ra_runtime_t *tu_runtime(unsigned nshards)
+{
+	ra_runtime_t *rt;
+	ra_config_t cfg;
+
+	ra_config_init(&cfg);
+	cfg.shards = nshards;
+	if (ra_runtime_create(&cfg, &rt) < 0)
+		skip_all("io_uring unavailable");
+	return rt;
 }
 
 /* splitmix64: small, seedable (RA_SEED), good enough to pick test data. */
