@@ -9,7 +9,11 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ringactor.h"
 #include "tap.h"
@@ -55,6 +59,29 @@ static inline ra_runtime_t *tu_runtime(unsigned nshards)
 	if (ra_runtime_create(&cfg, &rt) < 0)
 		skip_all("io_uring unavailable");
 	return rt;
+}
+
+/*
+ * A listening TCP socket on 127.0.0.1 with a kernel-chosen port, stored in
+ * *port. Returns the fd, or -1.
+ */
+static inline int listen_loopback(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
 }
 
 /* splitmix64: small, seedable (RA_SEED), good enough to pick test data. */
