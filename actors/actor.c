@@ -62,6 +62,7 @@ void ra__actor_stop_all(ra_shard_t *sh)
 
 void ra__actor_discard(ra_actor_t *a)
 {
+	ra__sup_free(a);	/* a spawn_link's half-made link */
 	free(a);
 }
 
@@ -98,7 +99,8 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 	a->status = RA_ACTOR_STOPPING;
 	ra__slot_kill(ra__slot_get(sh->rt->slots, a->ref.slot));
 	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
-		if (e->kind >= RA_ENV_LINK && e->kind <= RA_ENV_DOWN) {
+		if (e->kind >= RA_ENV_LINK &&
+		    e->kind <= RA_ENV_EXIT_DIRECT) {
 			/* Links and monitors made before death still count. */
 			(void)ra__signal_receive(sh, a, e);
 		} else if (e->kind != RA_ENV_USER) {

@@ -64,6 +64,9 @@ void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 	} else if (ra_unlikely(e->kind == RA_ENV_SPAWN)) {
 		ra__envelope_release(sh, e);
 		ra__actor_attach(sh, a);
+	} else if (ra_unlikely(e->kind == RA_ENV_EXIT_DIRECT) &&
+		   !ra__signal_exit_now(sh, a, e)) {
+		ra__envelope_release(sh, e);
 	} else {
 		ra__actor_enqueue(sh, a, e);
 	}
@@ -321,7 +324,7 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 		return -EINVAL;
 	if (ra__tls_shard)
 		return -EDEADLK;
-	ret = check_payload(type, data, len);
+	ret = kind == RA_ENV_USER ? check_payload(type, data, len) : 0;
 	if (ret < 0)
 		return ret;
 	s = ra__slot_lookup_any(rt->slots, to, &w);
@@ -363,6 +366,12 @@ RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			   const void *data, size_t len)
 {
 	return send_from_outside(rt, to, type, RA_ENV_USER, data, len);
+}
+
+int ra__runtime_send_signal(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
+			    uint32_t type, const void *data, size_t len)
+{
+	return send_from_outside(rt, to, type, kind, data, len);
 }
 
 RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target)

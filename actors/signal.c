@@ -192,28 +192,84 @@ static bool exit_signal(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	return false;
 }
 
+/*
+ * An exit signal from ra_exit_other() (OTP exit/2): `kill` cannot be
+ * trapped and ends the actor as `killed`; any other code becomes an
+ * RA_MSG_EXIT for a trapping actor, and otherwise ends it unless it is
+ * `normal` (which OTP ignores, except from the actor itself). Returns
+ * true when it is now a message for the behavior.
+ */
+static bool exit_direct(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+{
+	ra_exit_info_t x;
+
+	memcpy(&x, ra__env_data(e), sizeof(x));
+	if (x.code == RA_EXIT_KILL) {
+		ra__actor_request_exit(sh, a, RA_EXIT_KILLED, "killed");
+		return false;
+	}
+	if (a->trap_exit)
+		return true;
+	if (x.code != RA_EXIT_NORMAL || ra_ref_eq(x.who, a->ref))
+		ra__actor_request_exit(sh, a, x.code, x.why);
+	return false;
+}
+
+bool ra__signal_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+{
+	if (a->status == RA_ACTOR_STOPPING)
+		return false;
+	return exit_direct(sh, a, e);
+}
+
+/*
+ * A LINK or MONITOR the target could not record (ENOMEM) is answered
+ * like one to a dead actor, with that code and a text saying why, so the
+ * asker learns of it and drops its half instead of waiting forever.
+ */
+static void refuse_signal(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+{
+	uint64_t mref;
+
+	if (e->kind == RA_ENV_LINK) {
+		(void)send_exit(sh, a->ref, e->from, -ENOMEM,
+				"link not made: out of memory");
+	} else {
+		memcpy(&mref, ra__env_data(e), sizeof(mref));
+		(void)send_down(sh, a->ref, e->from, mref, -ENOMEM,
+				"monitor not made: out of memory");
+	}
+}
+
+static int watcher_add(ra_actor_t *a, ra_ref_t from, uint64_t mref)
+{
+	struct ra_sup *sup = ra__sup_get(a);
+
+	if (!sup)
+		return -ENOMEM;
+	return mon_add(&sup->watchers, &sup->nwatchers, &sup->watchers_cap,
+		       from, mref);
+}
+
 bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	bool stopping = a->status == RA_ACTOR_STOPPING;
 	bool run = false;
-	struct ra_sup *sup;
 	uint64_t mref = 0;
 
 	if (e->kind == RA_ENV_MONITOR || e->kind == RA_ENV_DEMONITOR)
 		memcpy(&mref, ra__env_data(e), sizeof(mref));
 	switch (e->kind) {
 	case RA_ENV_LINK:
-		/* Without memory the link is not made; cannot be reported. */
-		(void)link_add(a, e->from);
+		if (link_add(a, e->from) < 0)
+			refuse_signal(sh, a, e);
 		break;
 	case RA_ENV_UNLINK:
 		(void)link_del(a, e->from);
 		break;
 	case RA_ENV_MONITOR:
-		sup = ra__sup_get(a);
-		if (sup)
-			(void)mon_add(&sup->watchers, &sup->nwatchers,
-				      &sup->watchers_cap, e->from, mref);
+		if (watcher_add(a, e->from, mref) < 0)
+			refuse_signal(sh, a, e);
 		break;
 	case RA_ENV_DEMONITOR:
 		if (a->sup)
@@ -229,6 +285,11 @@ bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 		run = !stopping && a->sup &&
 		      mon_del(a->sup->watching, &a->sup->nwatching, mref,
 			      RA_REF_NULL);
+		break;
+	case RA_ENV_EXIT_DIRECT:
+		/* Queued for a trapping actor; it may have stopped trapping. */
+		if (!stopping)
+			run = exit_direct(sh, a, e);
 		break;
 	}
 	if (!run)
@@ -251,6 +312,26 @@ void ra__signal_exit(ra_shard_t *sh, ra_actor_t *a)
 		(void)send_exit(sh, a->ref, sup->links[i], code, sup->why);
 	sup->nlinks = 0;
 	ra__registry_release(a);
+}
+
+int ra__spawn_link_prepare(ra_actor_t *parent, ra_actor_t *child)
+{
+	struct ra_sup *sup = ra__sup_get(parent);
+	int ret;
+
+	if (!sup)
+		return -ENOMEM;
+	ret = grow(&sup->links, &sup->links_cap, sup->nlinks,
+		   sizeof(*sup->links));
+	if (ret == 0)
+		ret = link_add(child, parent->ref);
+	return ret;
+}
+
+void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child)
+{
+	/* Room was made by ra__spawn_link_prepare(): cannot fail. */
+	parent->sup->links[parent->sup->nlinks++] = child;
 }
 
 /* ---- public API ---- */
@@ -363,4 +444,42 @@ RA_API int ra_demonitor(ra_ctx_t *self, uint64_t mref)
 			      RA_ENV_DEMONITOR, 0, &mref, sizeof(mref));
 	sup->watching[i] = sup->watching[--sup->nwatching];
 	return 0;
+}
+
+static int exit_info(ra_ref_t who, int code, const char *why,
+		     ra_exit_info_t *x)
+{
+	if (code == RA_EXIT_KILLED)
+		return -EINVAL;	/* `killed` is a result; ask with KILL */
+	*x = (ra_exit_info_t){ .who = who, .code = code };
+	copy_why(x->why, why);
+	return 0;
+}
+
+RA_API int ra_exit_other(ra_ctx_t *self, ra_ref_t target, int code,
+			 const char *why)
+{
+	ra_exit_info_t x;
+	int ret;
+
+	if (!self)
+		return -EINVAL;
+	ret = exit_info(self->ref, code, why, &x);
+	if (ret == 0)
+		ret = ra__send_signal(self->shard, self->ref, target,
+				      RA_ENV_EXIT_DIRECT, RA_MSG_EXIT, &x,
+				      sizeof(x));
+	return ret;
+}
+
+RA_API int ra_runtime_exit_actor(ra_runtime_t *rt, ra_ref_t target, int code,
+				 const char *why)
+{
+	ra_exit_info_t x;
+	int ret = exit_info(RA_REF_NULL, code, why, &x);
+
+	if (ret == 0)
+		ret = ra__runtime_send_signal(rt, target, RA_ENV_EXIT_DIRECT,
+					      RA_MSG_EXIT, &x, sizeof(x));
+	return ret;
 }

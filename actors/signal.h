@@ -51,7 +51,7 @@ void ra__actor_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
 			    const char *why);
 
 /*
- * A signal envelope (kind RA_ENV_LINK .. RA_ENV_DOWN) reached `a`'s turn.
+ * A signal envelope (kind RA_ENV_LINK .. RA_ENV_EXIT_DIRECT) reached `a`'s turn.
  * Returns true when it is now a message for the behavior (RA_MSG_EXIT to
  * a trapping actor, RA_MSG_DOWN for an active monitor): the caller runs
  * and releases it. Otherwise it was applied and released. For a STOPPING
@@ -73,6 +73,23 @@ void ra__signal_noproc(ra_shard_t *sh, const ra_envelope_t *e);
  */
 void ra__signal_exit(ra_shard_t *sh, ra_actor_t *a);
 
+/*
+ * An RA_ENV_EXIT_DIRECT reached its live target `a` on its shard: act on
+ * it now, ahead of queued messages, as OTP handles signals before
+ * messages. Returns true when it must go into the mailbox as a message
+ * (a trapping actor); otherwise the caller releases it. Home shard.
+ */
+bool ra__signal_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e);
+
+/*
+ * RA_SPAWN_LINK: before `child` is published, link it to `parent` and
+ * make room in parent's list (-ENOMEM, nothing to undo but
+ * ra__sup_free(child)); after it is published, commit parent's half,
+ * which cannot fail. Parent's home shard.
+ */
+int ra__spawn_link_prepare(ra_actor_t *parent, ra_actor_t *child);
+void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child);
+
 /* Exit step 5 alone (actors/registry.c). */
 void ra__registry_release(ra_actor_t *a);
 
@@ -85,5 +102,9 @@ void ra__registry_release(ra_actor_t *a);
  */
 int ra__send_signal(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 		    uint8_t kind, uint32_t type, const void *data, size_t len);
+
+/* As ra__send_signal() from a non-shard thread (from null); -EDEADLK. */
+int ra__runtime_send_signal(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
+			    uint32_t type, const void *data, size_t len);
 
 #endif /* RA_ACTORS_SIGNAL_H */

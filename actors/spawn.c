@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "actors/actor.h"
+#include "actors/signal.h"
 #include "actors/steal.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
@@ -125,17 +126,41 @@ static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 	return ret;
 }
 
-static int spawn(ra_runtime_t *rt, ra_shard_t *sh, const ra_actor_def_t *def,
-		 void *arg, const ra_spawn_opts_t *opts, ra_ref_t *out)
+#define SPAWN_FLAGS (RA_SPAWN_STEALABLE | RA_SPAWN_LINK)
+
+/* Allocate the actor with its flags; RA_SPAWN_LINK links it to `parent`. */
+static ra_actor_t *make_actor(ra_runtime_t *rt, const ra_actor_def_t *def,
+			      void *arg, unsigned home, unsigned flags,
+			      ra_actor_t *parent)
 {
+	ra_actor_t *a = actor_alloc(rt, def, arg, home);
+
+	if (!a)
+		return NULL;
+	if (flags & RA_SPAWN_STEALABLE)
+		a->stealable = a->steal_ok = true;
+	if ((flags & RA_SPAWN_LINK) &&
+	    ra__spawn_link_prepare(parent, a) < 0) {
+		ra__actor_discard(a);
+		return NULL;
+	}
+	return a;
+}
+
+static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
+		 const ra_actor_def_t *def, void *arg,
+		 const ra_spawn_opts_t *opts, ra_ref_t *out)
+{
+	ra_shard_t *sh = parent ? parent->shard : NULL;
+	unsigned flags = opts ? opts->flags : 0;
 	ra_actor_t *a;
 	ra_slot_t *s;
 	ra_ref_t ref;
 	unsigned home;
 	int ret;
 
-	if (!def || !def->behavior ||
-	    (opts && (opts->flags & ~RA_SPAWN_STEALABLE)))
+	if (!def || !def->behavior || (flags & ~SPAWN_FLAGS) ||
+	    ((flags & RA_SPAWN_LINK) && !parent))
 		return -EINVAL;
 	ret = pick_home(rt, sh, opts, &home);
 	if (ret < 0)
@@ -143,17 +168,20 @@ static int spawn(ra_runtime_t *rt, ra_shard_t *sh, const ra_actor_def_t *def,
 	ret = ra__runtime_actor_new(rt);
 	if (ret < 0)
 		return ret;
-	a = actor_alloc(rt, def, arg, home);
-	if (a && opts && (opts->flags & RA_SPAWN_STEALABLE))
-		a->stealable = a->steal_ok = true;
+	a = make_actor(rt, def, arg, home, flags, parent);
 	if (!a || publish(rt, sh, a, home, &s) < 0) {
-		free(a);
+		if (a)
+			ra__actor_discard(a);
 		ra__runtime_actor_gone(rt);
 		return -ENOMEM;
 	}
+	if (flags & RA_SPAWN_LINK)
+		ra__spawn_link_commit(parent, a->ref);
 	/* Once handed over, `a` may run and even be freed on its home. */
 	ref = a->ref;
 	ret = hand_over(rt, sh, a, home, s);
+	if (ret < 0 && (flags & RA_SPAWN_LINK))
+		(void)ra_unlink(parent, ref);
 	if (out)
 		*out = ret < 0 ? RA_REF_NULL : ref;
 	return ret;
@@ -164,7 +192,7 @@ RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
 {
 	if (!self)
 		return -EINVAL;
-	return spawn(self->shard->rt, self->shard, def, arg, opts, out);
+	return spawn(self->shard->rt, self, def, arg, opts, out);
 }
 
 RA_API int ra_runtime_spawn(ra_runtime_t *rt, const ra_actor_def_t *def,

@@ -277,6 +277,12 @@ enum ra_placement {
  * first home.
  */
 #define RA_SPAWN_STEALABLE	(1u << 0)
+/*
+ * RA_SPAWN_LINK (OTP spawn_link/1): the new actor is linked to the
+ * spawner before it can run, so no exit of either can slip by before the
+ * link exists. Only from ra_spawn() (ra_runtime_spawn(): -EINVAL).
+ */
+#define RA_SPAWN_LINK		(1u << 1)
 
 typedef struct ra_spawn_opts {
 	enum ra_placement placement;
@@ -292,8 +298,8 @@ typedef struct ra_spawn_opts {
  * wait in its mailbox. Home shard of `self`.
  *
  * Errors: -EINVAL (def or behavior NULL, shard out of range, bad
- * placement, unknown opts->flags); -ENOMEM; -ESHUTDOWN (the runtime is
- * being destroyed).
+ * placement, unknown opts->flags, RA_SPAWN_LINK from ra_runtime_spawn);
+ * -ENOMEM; -ESHUTDOWN (the runtime is being destroyed).
  */
 RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
 		    const ra_spawn_opts_t *opts, ra_ref_t *out);
@@ -362,6 +368,12 @@ RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target);
 #define RA_EXIT_SHUTDOWN	(-108)		/* -ESHUTDOWN */
 #define RA_EXIT_NOPROC		(-3)		/* -ESRCH */
 #define RA_EXIT_KILLED		(-0x10000)
+/*
+ * The code to give ra_exit_other() for OTP's exit(Pid, kill): the target
+ * cannot trap it and exits with RA_EXIT_KILLED (which its links then
+ * see, and may trap). Never an exit code itself.
+ */
+#define RA_EXIT_KILL		(-0x10001)
 
 /* Bytes of exit text kept, terminating NUL included (longer is cut). */
 #define RA_EXIT_WHY_MAX		48
@@ -406,12 +418,37 @@ typedef struct ra_down_info {
 RA_API void ra_exit(ra_ctx_t *self, int code, const char *why);
 
 /*
+ * Send `target` an exit signal with `code` and `why` (copied; may be
+ * NULL), as OTP's exit/2. It acts when it arrives, ahead of messages
+ * already queued at the target (OTP handles signals before messages):
+ *   RA_EXIT_KILL: the target exits with RA_EXIT_KILLED, trapping or not;
+ *   a trapping target: receives RA_MSG_EXIT (who = self) in its mailbox;
+ *   RA_EXIT_NORMAL: ignored, unless the target is self;
+ *   any other code: the target exits with it.
+ * Links are neither needed nor changed. Home shard of `self`. Errors:
+ * -EINVAL (self NULL, code RA_EXIT_KILLED), -ESRCH (target not alive),
+ * -ENOMEM.
+ */
+RA_API int ra_exit_other(ra_ctx_t *self, ra_ref_t target, int code,
+			 const char *why);
+
+/*
+ * As ra_exit_other() from a non-shard thread; the exit info's `who` is
+ * the null reference. Errors as ra_exit_other(), with -EINVAL for rt
+ * NULL, plus -EDEADLK when called from a shard thread.
+ */
+RA_API int ra_runtime_exit_actor(ra_runtime_t *rt, ra_ref_t target, int code,
+				 const char *why);
+
+/*
  * Link this actor with `ref`, both ways (OTP link/1). When either exits
  * with a code other than RA_EXIT_NORMAL, the other one exits with the same
  * code and text unless it traps exits; a trapping actor instead receives
  * an RA_MSG_EXIT message (also for normal exits). If `ref` is dead or
  * dies before the link is made, this actor receives an exit signal with
- * RA_EXIT_NOPROC (from `ref`), asynchronously. Linking twice is one link;
+ * RA_EXIT_NOPROC (from `ref`), asynchronously; if `ref` cannot record
+ * the link (out of memory there), one with -ENOMEM and the text "link
+ * not made: out of memory". Linking twice is one link;
  * linking to self does nothing. Home shard. Returns 0, -EINVAL (self
  * NULL), -ENOMEM.
  */
@@ -435,7 +472,9 @@ RA_API int ra_trap_exit(ra_ctx_t *self, bool on);
  * Monitor `ref` (OTP monitor/2): when it exits, this actor receives one
  * RA_MSG_DOWN with the monitor reference `*mref_out`, its code and text;
  * if it is already dead, the DOWN carries RA_EXIT_NOPROC and still
- * arrives as a message, later. Each call is a new monitor with a new mref
+ * arrives as a message, later; if the target cannot record the monitor
+ * (out of memory there), the DOWN carries -ENOMEM and the text "monitor
+ * not made: out of memory" although the target lives on. Each call is a new monitor with a new mref
  * (unique in the runtime, never 0). A message that `ref` sent to this
  * actor before exiting arrives before the DOWN. Home shard. Returns 0,
  * -EINVAL (self or mref_out NULL), -ENOMEM.

@@ -28,6 +28,9 @@ enum ra_env_kind {
 	 * order with its messages. `from` is the sender. LINK, UNLINK: no
 	 * payload. MONITOR, DEMONITOR: the mref (uint64_t). EXIT: an
 	 * ra_exit_info_t from a linked actor. DOWN: an ra_down_info_t.
+	 * EXIT_DIRECT: an ra_exit_info_t from ra_exit_other() (OTP exit/2),
+	 * acted on at delivery, ahead of queued messages, whether or not
+	 * the sender is linked.
 	 */
 	RA_ENV_LINK,
 	RA_ENV_UNLINK,
@@ -35,6 +38,7 @@ enum ra_env_kind {
 	RA_ENV_DEMONITOR,
 	RA_ENV_EXIT,
 	RA_ENV_DOWN,
+	RA_ENV_EXIT_DIRECT,
 	/*
 	 * Work stealing (actors/steal.c); handled by the shard, not an
 	 * actor. STEAL_REQ: u.steal = the asking shard and its load.

@@ -3,7 +3,10 @@
  * (erlang:link/1, unlink/1, process_flag(trap_exit)): an abnormal exit
  * kills non-trapping linked actors with the same reason, along a chain;
  * a normal exit kills nobody; a trapping actor gets RA_MSG_EXIT and lives;
- * a link to a dead actor gives noproc; unlink stops propagation. Each case
+ * a link to a dead actor gives noproc; unlink stops propagation; exit/2
+ * (ra_exit_other) with kill is untrappable, normal is ignored, others
+ * kill or reach a trapping actor as a message; spawn_link links before
+ * the child runs. Each case
  * runs with 1, 2 and 4 shards, the actors spread over them.
  */
 #include <errno.h>
@@ -17,15 +20,23 @@
 #define N 8
 #define SEC 5000000000ull
 
-enum { CMD_LINK = 1, CMD_UNLINK, CMD_TRAP, CMD_EXIT, CMD_SYNC, CMD_PING };
+enum {
+	CMD_LINK = 1, CMD_UNLINK, CMD_TRAP, CMD_EXIT, CMD_SYNC, CMD_PING,
+	CMD_EXIT_OTHER, CMD_SPAWN_LINK,
+};
 
 struct exit_cmd {
 	int code;
 	char why[16];
+	ra_ref_t target;	/* CMD_EXIT_OTHER */
+	int child;		/* CMD_SPAWN_LINK: the child's id */
 };
 
+static const ra_actor_def_t member;
+static ra_ref_t act[N];
+
 static atomic_int term_n[N], term_code[N], exit_n[N], exit_code[N];
-static atomic_int synced, pongs;
+static atomic_int synced, pongs, exit_ret;
 static ra_ref_t exit_who[N];
 static char exit_why[N][RA_EXIT_WHY_MAX];
 
@@ -68,6 +79,28 @@ static int m_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 		ra_exit(self, c.code, c.why[0] ? c.why : NULL);
 		break;
 	}
+	case CMD_EXIT_OTHER: {
+		struct exit_cmd c;
+
+		memcpy(&c, m->data, sizeof(c));
+		atomic_store(&exit_ret, ra_exit_other(self, c.target, c.code,
+						      c.why));
+		atomic_fetch_add(&synced, 1);
+		break;
+	}
+	case CMD_SPAWN_LINK: {
+		struct exit_cmd c;
+		ra_spawn_opts_t o = { .placement = RA_PLACE_ROUND_ROBIN,
+				      .flags = RA_SPAWN_LINK };
+
+		memcpy(&c, m->data, sizeof(c));
+		/* The child may exit at once: publish its ref first. */
+		atomic_store(&exit_ret, ra_spawn(self, &member,
+						 (void *)(intptr_t)c.child,
+						 &o, &act[c.child]));
+		atomic_fetch_add(&synced, 1);
+		break;
+	}
 	case CMD_SYNC:
 		atomic_fetch_add(&synced, 1);
 		break;
@@ -108,7 +141,6 @@ static const ra_actor_def_t member = {
 
 static ra_runtime_t *rt;
 static unsigned nsh;
-static ra_ref_t act[N];
 
 static void reset(void)
 {
@@ -291,10 +323,132 @@ static void test_unlink(void)
 	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] unlink: idle", nsh);
 }
 
+/* Actor `id` calls ra_exit_other(act[target], code, why); its result. */
+static int exit_other(int id, int target, int code, const char *why)
+{
+	struct exit_cmd c = { .code = code, .target = act[target] };
+	int want = atomic_load(&synced) + 1;
+
+	if (why)
+		strncpy(c.why, why, sizeof(c.why) - 1);
+	ra_runtime_send(rt, act[id], CMD_EXIT_OTHER, &c, sizeof(c));
+	wait_for(&synced, want, SEC);
+	return atomic_load(&exit_ret);
+}
+
+static void test_exit_other(void)
+{
+	reset();
+	for (int i = 0; i < 4; i++)
+		spawn(i);
+	trap(1);
+	is_int(exit_other(0, 2, RA_EXIT_NORMAL, NULL), 0,
+	       "[%u] exit/2 normal: sent", nsh);
+	sleep_ms(20);
+	ok(alive(2), "[%u] exit/2 normal to a non-trapping actor: ignored",
+	   nsh);
+	exit_other(0, 1, -77, "go");
+	wait_for(&exit_n[1], 1, SEC);
+	ok(atomic_load(&exit_code[1]) == -77 && ra_ref_eq(exit_who[1], act[0])
+	   && !strcmp(exit_why[1], "go"),
+	   "[%u] exit/2 to a trapping actor: RA_MSG_EXIT with code, text, "
+	   "sender", nsh);
+	ok(alive(1), "[%u] ... and it lives", nsh);
+	exit_other(0, 2, -78, NULL);
+	wait_for(&term_n[2], 1, SEC);
+	is_int(atomic_load(&term_code[2]), -78,
+	       "[%u] exit/2 abnormal to a non-trapping actor: it exits with "
+	       "the code", nsh);
+	mklink(3, 1);
+	exit_other(0, 1, RA_EXIT_KILL, NULL);
+	wait_for(&term_n[1], 1, SEC);
+	is_int(atomic_load(&term_code[1]), RA_EXIT_KILLED,
+	       "[%u] exit/2 kill to a trapping actor: exits killed", nsh);
+	wait_for(&term_n[3], 1, SEC);
+	is_int(atomic_load(&term_code[3]), RA_EXIT_KILLED,
+	       "[%u] ... and its link partner sees killed, not kill", nsh);
+	is_int(exit_other(0, 2, -1, NULL), -ESRCH,
+	       "[%u] exit/2 to a dead actor: -ESRCH", nsh);
+	is_int(exit_other(0, 0, RA_EXIT_KILLED, NULL), -EINVAL,
+	       "[%u] exit/2 with `killed` as the code: -EINVAL", nsh);
+	ok(alive(0), "[%u] ... which left the caller alone", nsh);
+	is_int(exit_other(0, 0, RA_EXIT_NORMAL, NULL), 0,
+	       "[%u] exit/2 normal to self: sent", nsh);
+	wait_for(&term_n[0], 1, SEC);
+	is_int(atomic_load(&term_code[0]), RA_EXIT_NORMAL,
+	       "[%u] ... and self exits normal (OTP's exception)", nsh);
+	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] exit/2: idle", nsh);
+}
+
+static void test_runtime_exit_actor(void)
+{
+	reset();
+	spawn(0);
+	spawn(1);
+	trap(0);
+	is_int(ra_runtime_exit_actor(rt, act[0], RA_EXIT_SHUTDOWN, "stop"), 0,
+	       "[%u] ra_runtime_exit_actor: sent", nsh);
+	wait_for(&exit_n[0], 1, SEC);
+	ok(atomic_load(&exit_code[0]) == RA_EXIT_SHUTDOWN &&
+	   ra_ref_is_null(exit_who[0]),
+	   "[%u] ... a trapping actor gets RA_MSG_EXIT from the null ref", nsh);
+	ra_runtime_exit_actor(rt, act[0], RA_EXIT_KILL, NULL);
+	ra_runtime_exit_actor(rt, act[1], RA_EXIT_SHUTDOWN, NULL);
+	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] both gone", nsh);
+	ok(atomic_load(&term_code[0]) == RA_EXIT_KILLED &&
+	   atomic_load(&term_code[1]) == RA_EXIT_SHUTDOWN,
+	   "[%u] kill -> killed, shutdown -> shutdown", nsh);
+	is_int(ra_runtime_exit_actor(rt, act[1], -1, NULL), -ESRCH,
+	       "[%u] to a dead actor: -ESRCH", nsh);
+	is_int(ra_runtime_exit_actor(NULL, act[1], -1, NULL), -EINVAL,
+	       "[%u] rt NULL: -EINVAL", nsh);
+}
+
+/* Actor `id` spawns actor `child` with RA_SPAWN_LINK. */
+static int spawn_link(int id, int child)
+{
+	struct exit_cmd c = { .child = child };
+	int want = atomic_load(&synced) + 1;
+
+	ra_runtime_send(rt, act[id], CMD_SPAWN_LINK, &c, sizeof(c));
+	wait_for(&synced, want, SEC);
+	return atomic_load(&exit_ret);
+}
+
+static void test_spawn_link(void)
+{
+	ra_spawn_opts_t o = { .flags = RA_SPAWN_LINK };
+	ra_ref_t r;
+
+	reset();
+	spawn(0);
+	spawn(2);
+	trap(0);
+	is_int(spawn_link(0, 1), 0, "[%u] spawn_link: 0", nsh);
+	do_exit(1, -13, NULL);
+	wait_for(&exit_n[0], 1, SEC);
+	ok(atomic_load(&exit_code[0]) == -13 && ra_ref_eq(exit_who[0], act[1]),
+	   "[%u] the trapping parent gets the child's EXIT", nsh);
+	is_int(spawn_link(2, 3), 0, "[%u] spawn_link from a non-trapper", nsh);
+	do_exit(3, -14, NULL);
+	wait_for(&term_n[2], 1, SEC);
+	is_int(atomic_load(&term_code[2]), -14,
+	       "[%u] ... its child's crash takes it down", nsh);
+	is_int(spawn_link(0, 4), 0, "[%u] spawn_link again", nsh);
+	do_exit(0, -15, NULL);
+	wait_for(&term_n[4], 1, SEC);
+	is_int(atomic_load(&term_code[4]), -15,
+	       "[%u] the parent's crash takes the child down", nsh);
+	is_int(ra_runtime_spawn(rt, &member, NULL, &o, &r), -EINVAL,
+	       "[%u] RA_SPAWN_LINK from outside a shard: -EINVAL", nsh);
+	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] spawn_link: idle",
+	       nsh);
+}
+
 int main(void)
 {
 	tap_timeout(120);
-	plan(3 * 21);
+	plan(3 * (21 + 13 + 7 + 8));
 	for (unsigned i = 0; i < RA_ARRAY_LEN(tu_shard_counts); i++) {
 		nsh = tu_shard_counts[i];
 		rt = tu_runtime(nsh);
@@ -304,6 +458,9 @@ int main(void)
 		test_trap();
 		test_noproc();
 		test_unlink();
+		test_exit_other();
+		test_runtime_exit_actor();
+		test_spawn_link();
 		ra_runtime_destroy(rt);
 	}
 	return exit_status();
