@@ -448,7 +448,7 @@ static void test_spawn_link(void)
 int main(void)
 {
 	tap_timeout(120);
-	plan(3 * (21 + 13 + 7 + 8));
+	plan(3 * (21 + 13 + 6 + 8));
 	for (unsigned i = 0; i < RA_ARRAY_LEN(tu_shard_counts); i++) {
 		nsh = tu_shard_counts[i];
 		rt = tu_runtime(nsh);
