@@ -515,6 +515,257 @@ RA_API int ra_unregister(ra_ctx_t *self, const char *name);
 RA_API int ra_whereis(ra_runtime_t *rt, const char *name, ra_ref_t *out);
 
 /* ------------------------------------------------------------------ */
+/* Supervisors (Erlang/OTP supervisor behaviour)                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A supervisor is an actor that starts children from child specs, links
+ * to them, traps exits, and restarts them by OTP's rules. Terms and
+ * defaults are OTP's (supervisor(3)): strategies one_for_one,
+ * one_for_all, rest_for_one, simple_one_for_one; restart types
+ * permanent, transient, temporary; restart intensity and period;
+ * shutdown brutal_kill / a timeout / infinity. docs/architecture.md,
+ * "Supervisors", describes the state machine.
+ */
+enum ra_sup_strategy {
+	RA_ONE_FOR_ONE = 0,	/* restart only the child that exited */
+	RA_ONE_FOR_ALL,		/* stop all others (reverse order), restart all */
+	RA_REST_FOR_ONE,	/* stop those started after it, restart them */
+	RA_SIMPLE_ONE_FOR_ONE,	/* one template, children added dynamically */
+};
+
+enum ra_restart {
+	RA_PERMANENT = 0,	/* always restarted */
+	RA_TRANSIENT,		/* restarted unless its exit is ra_exit_is_normal */
+	RA_TEMPORARY,		/* never restarted; its spec goes when it exits */
+};
+
+enum ra_child_type {
+	RA_WORKER = 0,
+	RA_SUPERVISOR,
+};
+
+/*
+ * ra_child_spec_t.shutdown_ms: 0 = OTP's default (5000 ms for a worker,
+ * infinity for a supervisor); otherwise a timeout in ms, or one of:
+ */
+#define RA_SHUTDOWN_BRUTAL_KILL	 (UINT32_MAX - 1) /* exit(Child, kill) at once */
+#define RA_SHUTDOWN_INFINITY	 UINT32_MAX	  /* wait as long as it takes */
+#define RA_SHUTDOWN_DEFAULT_MS	 5000u
+
+/* OTP's defaults for ra_sup_spec_t: at most 1 restart in 5000 ms. */
+#define RA_SUP_DEFAULT_INTENSITY 1u
+#define RA_SUP_DEFAULT_PERIOD_MS 5000u
+
+struct ra_child_spec;
+
+/*
+ * Start one child (OTP's start function): spawn it linked to the
+ * supervisor `sup` (ra_spawn with RA_SPAWN_LINK, or ra_sup_start_link for
+ * a child supervisor) and store its reference in *out. Return 0; or 0
+ * with *out left null, OTP's `ignore` (the spec is kept, nothing runs);
+ * or -errno, a failed start. Runs on the supervisor's shard, inside its
+ * behavior, so it must not block. `spec` is the supervisor's copy, valid
+ * during the call.
+ */
+typedef int (*ra_start_fn)(ra_ctx_t *sup, const struct ra_child_spec *spec,
+			   ra_ref_t *out);
+
+typedef struct ra_child_spec {
+	/*
+	 * Unique among the supervisor's children, 1..RA_NAME_MAX bytes;
+	 * copied. Ignored for a simple_one_for_one template.
+	 */
+	const char *id;
+	ra_start_fn start;		/* NULL: spawn `def` linked, with arg and opts */
+	const ra_actor_def_t *def;	/* borrowed; must outlive the supervisor */
+	void *arg;			/* to `start` / def->init at every (re)start */
+	ra_spawn_opts_t opts;		/* placement of the default start */
+	enum ra_restart restart;
+	uint32_t shutdown_ms;		/* see RA_SHUTDOWN_* */
+	enum ra_child_type type;
+} ra_child_spec_t;
+
+/* What a supervisor reports to ra_sup_spec_t.on_event (OTP's reports). */
+enum ra_sup_event_kind {
+	RA_SUP_CHILD_STARTED = 0,  /* child started (or restarted) */
+	RA_SUP_CHILD_EXITED,	   /* child exited by itself: code/why */
+	RA_SUP_CHILD_TERMINATED,   /* child stopped by the supervisor */
+	RA_SUP_CHILD_KILLED,	   /* its shutdown timeout passed: killed */
+	RA_SUP_START_FAILED,	   /* start returned code (-errno) */
+	RA_SUP_RESTART,		   /* restarting per strategy after `id` */
+	RA_SUP_INTENSITY_EXCEEDED, /* giving up: stopping all, then itself */
+	RA_SUP_SHUTDOWN,	   /* stopping all children, then itself */
+};
+
+typedef struct ra_sup_event {
+	enum ra_sup_event_kind kind;
+	ra_ref_t sup;		/* the supervisor */
+	const char *id;		/* child id ("" for simple_one_for_one children) */
+	ra_ref_t child;		/* the child, null if none */
+	int code;		/* exit or error code, where there is one */
+	const char *why;	/* exit text, "" if none */
+	unsigned restarts;	/* restarts counted within the period, now */
+} ra_sup_event_t;
+
+/*
+ * Called on the supervisor's shard, inside its behavior, for each event:
+ * must not block; `ev` and its strings are valid during the call only.
+ */
+typedef void (*ra_sup_event_fn)(const ra_sup_event_t *ev, void *ctx);
+
+typedef struct ra_sup_spec {
+	enum ra_sup_strategy strategy;
+	/*
+	 * More than `intensity` restarts within `period_ms` ms make the
+	 * supervisor stop all its children and exit with RA_EXIT_SHUTDOWN
+	 * and the text "reached_max_restart_intensity", which its own
+	 * supervisor then sees (OTP's escalation). 0 allows no restart.
+	 */
+	unsigned intensity;
+	uint32_t period_ms;		/* > 0 */
+	/*
+	 * Children, started in this order and stopped in reverse order;
+	 * copied. simple_one_for_one: exactly one, the template of every
+	 * child started by RA_SUP_START_CHILD; none is started at first.
+	 */
+	const ra_child_spec_t *children;
+	unsigned nchildren;
+	ra_sup_event_fn on_event;	/* may be NULL */
+	void *event_ctx;		/* handed to on_event */
+} ra_sup_spec_t;
+
+/*
+ * Start a supervisor linked to `self` (OTP supervisor:start_link), with
+ * the ra_sup_spec_t at spec->arg (copied now) placed by spec->opts. Its
+ * signature is ra_start_fn's so that a child spec of type RA_SUPERVISOR
+ * can name it as `start`. The supervisor starts its children in its init;
+ * if one fails to start, it stops those already started and exits with
+ * that child's code and the text "failed_to_start_child", which `self`
+ * sees by the link. Home shard of `self`. Errors: -EINVAL (NULL
+ * arguments, a bad sup spec: strategy or restart type out of range,
+ * period_ms 0, nchildren 0 or children NULL with nchildren > 0, a
+ * simple_one_for_one spec without exactly one child, an id empty, too
+ * long or repeated, a child with neither start nor def), -ENOMEM,
+ * -ESHUTDOWN.
+ */
+RA_API int ra_sup_start_link(ra_ctx_t *self, const ra_child_spec_t *spec,
+			     ra_ref_t *out);
+
+/*
+ * Start a top-level supervisor from a non-shard thread (not linked to
+ * anything; stop it with ra_runtime_exit_actor(rt, sup, RA_EXIT_SHUTDOWN,
+ * NULL), which stops its children in order first). `spec` is copied;
+ * `opts` may be NULL. Errors as ra_sup_start_link(), plus -EDEADLK (from
+ * a shard thread).
+ */
+RA_API int ra_runtime_sup_start(ra_runtime_t *rt, const ra_sup_spec_t *spec,
+				const ra_spawn_opts_t *opts, ra_ref_t *out);
+
+/*
+ * A supervisor's dynamic API (OTP start_child, terminate_child,
+ * restart_child, delete_child, which_children, count_children) is a
+ * request it answers as an ask (ra_ask): requests are served one at a
+ * time, in arrival order, after any restart or shutdown in progress.
+ */
+enum ra_sup_op {
+	RA_SUP_START_CHILD = 1,
+	RA_SUP_TERMINATE_CHILD,
+	RA_SUP_RESTART_CHILD,
+	RA_SUP_DELETE_CHILD,
+	RA_SUP_WHICH_CHILDREN,
+	RA_SUP_COUNT_CHILDREN,
+};
+
+/* The user message type a supervisor serves requests under. */
+#define RA_SUP_CALL_TYPE 0x7fffff00u
+
+typedef struct ra_sup_request {
+	enum ra_sup_op op;
+	/* START_CHILD on a static supervisor: the new child (copied). */
+	ra_child_spec_t spec;
+	/* START_CHILD on simple_one_for_one: replaces the template's arg. */
+	void *arg;
+	/* TERMINATE/RESTART/DELETE_CHILD on a static supervisor; copied. */
+	const char *id;
+	/* TERMINATE_CHILD on simple_one_for_one: the child. */
+	ra_ref_t child;
+} ra_sup_request_t;
+
+/* One child, as RA_SUP_WHICH_CHILDREN reports it. */
+typedef struct ra_child_info {
+	char id[RA_NAME_MAX + 1];	/* "" for simple_one_for_one */
+	ra_ref_t ref;			/* null: not running */
+	enum ra_child_type type;
+	enum ra_restart restart;
+} ra_child_info_t;
+
+/* RA_SUP_COUNT_CHILDREN (OTP count_children/1). */
+typedef struct ra_child_counts {
+	unsigned specs;		/* child specs (simple: running children) */
+	unsigned active;	/* running children */
+	unsigned supervisors;	/* specs of type RA_SUPERVISOR */
+	unsigned workers;	/* specs of type RA_WORKER */
+} ra_child_counts_t;
+
+/*
+ * The payload of the RA_MSG_REPLY that answers a request: this header,
+ * then, for WHICH_CHILDREN, `n` ra_child_info_t in start order, or, for
+ * COUNT_CHILDREN, one ra_child_counts_t. `result`: 0, or -EINVAL (a bad
+ * spec or an op the strategy lacks), -EOPNOTSUPP (RESTART/DELETE on
+ * simple_one_for_one, as OTP), -EEXIST (START: the id is taken),
+ * -ENOENT (no child by that id or ref), -EBUSY (RESTART/DELETE of a
+ * running child), -ESHUTDOWN (the supervisor is stopping), -ENOMEM, or
+ * the start function's error. `child`: the started child for START and
+ * RESTART (null for `ignore`).
+ */
+typedef struct ra_sup_reply {
+	int result;
+	unsigned n;
+	ra_ref_t child;
+} ra_sup_reply_t;
+
+/*
+ * Send `req` to supervisor `sup` as an ask (ra_ask: the answer arrives as
+ * RA_MSG_REPLY with tag *aref_out, or RA_MSG_TIMEOUT after timeout_ns).
+ * Strings in `req` are copied now. Home shard of `self`. Errors: those of
+ * ra_ask(), -EINVAL (req NULL, op unknown, id longer than RA_NAME_MAX).
+ */
+RA_API int ra_sup_call(ra_ctx_t *self, ra_ref_t sup,
+		       const ra_sup_request_t *req, uint64_t timeout_ns,
+		       uint64_t *aref_out);
+
+/*
+ * The same from a non-shard thread, blocking up to timeout_ns (ns) for
+ * the answer. Each returns the request's `result` (above) or an error of
+ * ra_runtime_ask() (-ETIMEDOUT, -ESRCH: no such supervisor, -EDEADLK,
+ * -ENOMEM, -EINVAL).
+ *
+ * start_child: `spec` for a static supervisor, `arg` for
+ *   simple_one_for_one (spec NULL); *child_out (may be NULL) receives it.
+ * terminate_child: by `id` (static) or `child` (simple_one_for_one).
+ *   A temporary child's spec is deleted with it, as in OTP.
+ * which_children: *out is malloc'd (caller frees), *n entries.
+ */
+RA_API int ra_runtime_sup_start_child(ra_runtime_t *rt, ra_ref_t sup,
+				      const ra_child_spec_t *spec, void *arg,
+				      uint64_t timeout_ns, ra_ref_t *child_out);
+RA_API int ra_runtime_sup_terminate_child(ra_runtime_t *rt, ra_ref_t sup,
+					  const char *id, ra_ref_t child,
+					  uint64_t timeout_ns);
+RA_API int ra_runtime_sup_restart_child(ra_runtime_t *rt, ra_ref_t sup,
+					const char *id, uint64_t timeout_ns,
+					ra_ref_t *child_out);
+RA_API int ra_runtime_sup_delete_child(ra_runtime_t *rt, ra_ref_t sup,
+				       const char *id, uint64_t timeout_ns);
+RA_API int ra_runtime_sup_which_children(ra_runtime_t *rt, ra_ref_t sup,
+					 uint64_t timeout_ns,
+					 ra_child_info_t **out, size_t *n);
+RA_API int ra_runtime_sup_count_children(ra_runtime_t *rt, ra_ref_t sup,
+					 uint64_t timeout_ns,
+					 ra_child_counts_t *out);
+
+/* ------------------------------------------------------------------ */
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
