@@ -38,6 +38,24 @@ static int wire_encode(const ra_sup_request_t *req, struct sup_wire *w)
 	return 0;
 }
 
+RA_API const char *ra_sup_event_name(enum ra_sup_event_kind kind)
+{
+	static const char *const names[] = {
+		[RA_SUP_CHILD_STARTED] = "child_started",
+		[RA_SUP_CHILD_EXITED] = "child_exited",
+		[RA_SUP_CHILD_TERMINATED] = "child_terminated",
+		[RA_SUP_CHILD_KILLED] = "child_killed",
+		[RA_SUP_START_FAILED] = "start_failed",
+		[RA_SUP_RESTART] = "restart",
+		[RA_SUP_INTENSITY_EXCEEDED] = "intensity_exceeded",
+		[RA_SUP_SHUTDOWN] = "shutdown",
+	};
+
+	if ((unsigned)kind >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[kind];
+}
+
 RA_API int ra_sup_start_link(ra_ctx_t *self, const ra_child_spec_t *spec,
 			     ra_ref_t *out)
 {

@@ -254,12 +254,6 @@ static const ra_actor_def_t stats_def = {
 
 /* ---------------------------------------------------------------- tree */
 
-static const char *event_name[] = {
-	"started", "exited", "terminated", "killed at shutdown timeout",
-	"failed to start", "restarting", "RESTART INTENSITY EXCEEDED",
-	"shutting down",
-};
-
 /* The supervisors' decisions, as they happen (OTP's reports). */
 static void on_event(const ra_sup_event_t *ev, void *ctx)
 {
@@ -273,7 +267,7 @@ static void on_event(const ra_sup_event_t *ev, void *ctx)
 	if (ev->kind == RA_SUP_CHILD_STARTED && strcmp(ev->id, "pool"))
 		return;
 	printf("[%6.3fs] %s: %s %s", (double)(ra_now_ns() - t0) / 1e9, sup,
-	       ev->id, event_name[ev->kind]);
+	       ev->id, ra_sup_event_name(ev->kind));
 	if (ev->kind == RA_SUP_CHILD_EXITED || ev->kind == RA_SUP_RESTART ||
 	    ev->kind == RA_SUP_INTENSITY_EXCEEDED)
 		printf(" (code %d%s%s; %u restarts in period)", ev->code,

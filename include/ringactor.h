@@ -609,6 +609,13 @@ typedef struct ra_sup_event {
 } ra_sup_event_t;
 
 /*
+ * A short static name for `kind` ("child_started", "child_exited",
+ * "child_terminated", "child_killed", "start_failed", "restart",
+ * "intensity_exceeded", "shutdown"), or "unknown". Any thread.
+ */
+RA_API const char *ra_sup_event_name(enum ra_sup_event_kind kind);
+
+/*
  * Called on the supervisor's shard, inside its behavior, for each event:
  * must not block; `ev` and its strings are valid during the call only.
  */

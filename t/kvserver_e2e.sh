@@ -6,7 +6,8 @@
 # with redis-cli, a pipeline of 1000 raw RESP commands whose 1000 replies
 # are each checked, the same through `redis-cli --pipe`, a 50 KB value, a
 # client sending garbage (it must get -ERR and be disconnected while
-# another client goes on working), then SIGTERM: the server must exit 0
+# another client goes on working), a keyspace actor made to fail with
+# SIGUSR1 (its supervisor must restart it), then SIGTERM: the server must exit 0
 # within a few seconds and print its latency table.
 #
 # Environment: top_builddir and top_srcdir (automake sets both).
@@ -65,7 +66,7 @@ cli() {
 	timeout "$T" redis-cli -p "$port" "$@" 2>&1
 }
 
-echo "1..26"
+echo "1..30"
 
 # ---------------------------------------------------------------- start
 # A port from the pid; if it is taken the server says so and exits, and
@@ -227,6 +228,25 @@ else
 	echo "ok $n # SKIP redis-benchmark not installed"
 fi
 
+# ---------------------------------------------------------------- supervision
+# SIGUSR1 makes keyspace.0 fail; the kv supervisor (rest_for_one) stops
+# and restarts it and everything started after it, and clients can
+# connect and work again.
+is "$(cli set survivor yes)" "OK" "SET before a keyspace fails"
+kill -USR1 "$pid"
+restarted=1
+for _ in $(seq 1 $((50 * scale))); do
+	if grep -q "keyspace.0: restart" "$tmp/server.out" &&
+		[ "$(timeout 1 redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; then
+		restarted=0
+		break
+	fi
+	sleep 0.1
+done
+ok $restarted "SIGUSR1: keyspace.0 fails, the supervisor restarts the tree"
+is "$(cli set after restart)" "OK" "SET works after the restart"
+is "$(cli get after)" "restart" "GET works after the restart"
+
 # ---------------------------------------------------------------- shutdown
 kill -TERM "$pid"
 stopped=1
@@ -245,6 +265,12 @@ else
 fi
 pid=""
 is "$code" 0 "SIGTERM: kvserver exits 0 within $((10 * scale)) s"
+if grep -q "supervision: [0-9]* child exits, [1-9][0-9]* restarts" \
+	"$tmp/server.out"; then
+	ok 0 "it reported the supervisor's restarts"
+else
+	ok 1 "it reported the supervisor's restarts"
+fi
 if grep -q "p99.9" "$tmp/server.out" &&
 	grep -qE '^get +[0-9]+ ' "$tmp/server.out"; then
 	ok 0 "it printed the latency table"
@@ -253,5 +279,5 @@ else
 fi
 sed 's/^/# server: /' "$tmp/server.out"
 
-[ "$n" -eq 26 ] || echo "# ran $n tests, planned 26"
+[ "$n" -eq 30 ] || echo "# ran $n tests, planned 30"
 [ "$failed" -eq 0 ] && [ "$n" -eq 26 ]

@@ -39,11 +39,11 @@ status=$?
 
 check "exits 0 after stopping the tree" test "$status" -eq 0
 check "workers are killed and restarted" \
-	grep -qE '^\[ *[0-9.]+s\] pool: worker\.[0-9]+ restarting' "$out"
+	grep -qE '^\[ *[0-9.]+s\] pool: worker\.[0-9]+ restart ' "$out"
 check "the kill storm exceeds the pool's restart intensity" \
-	grep -q 'pool: .* RESTART INTENSITY EXCEEDED' "$out"
+	grep -q 'pool: .* intensity_exceeded' "$out"
 check "the top supervisor restarts the pool" \
-	test "$(grep -c 'top: pool started' "$out")" -ge 2
+	test "$(grep -c 'top: pool child_started' "$out")" -ge 2
 check "throughput is reported every second" \
 	test "$(grep -c 'throughput: [0-9]* jobs in second' "$out")" -ge 3
 check "the summary counts jobs done" \

@@ -2,15 +2,25 @@
  * examples/kvserver/kv.h: what the kvserver's actors share: message types,
  * the server-wide context and the actor definitions.
  *
- * The actors:
+ * The actors, in a supervision tree (tree.c):
  *
- *   acceptor (1, shard 0)   ra_io_accept() in a loop; spawns one conn actor
- *                           per socket, round robin over shards.
+ *   kv (rest_for_one)       keyspace.0 .. keyspace.N-1, conns, acceptor
+ *   conns (simple_one_for_one of conn, temporary)
+ *
+ *   acceptor (1, shard 0)   ra_io_accept() in a loop; asks the conns
+ *                           supervisor to start one conn actor per socket
+ *                           (round robin over shards).
  *   conn (1 per client)     owns its socket: recv, parse RESP, route each
  *                           key to its owner, put replies back in request
  *                           order, send. Keyless commands it answers itself.
  *   keyspace (1 per shard)  owns the keys kv_key_shard() gives its shard
  *                           and runs the sub-requests sent to it.
+ *
+ * rest_for_one: when a keyspace actor fails, the supervisor stops what
+ * was started after it (the keyspaces after it, every connection, the
+ * acceptor) in reverse order and starts them again, so no conn ever
+ * holds the reference of a keyspace that is gone. Keys of the restarted
+ * shards are lost (this is a cache); clients reconnect.
  *
  * The conn <-> keyspace protocol (payload formats in resp.h):
  *
@@ -26,6 +36,8 @@
  */
 #ifndef KV_KV_H
 #define KV_KV_H
+
+#include <stdatomic.h>
 
 #include <ringactor.h>
 
@@ -48,8 +60,17 @@
 struct kv_server {
 	int listen_fd;		/* bound and listening; main closes it */
 	unsigned nshards;
-	ra_ref_t *keyspace;	/* [nshards]: the keyspace actor of shard i */
+	/*
+	 * [nshards]: the keyspace actor of shard i, and the conns
+	 * supervisor. Written by the kv supervisor when it (re)starts them,
+	 * always before the actors that read them are (re)started
+	 * (rest_for_one order), so readers see the current ones.
+	 */
+	ra_ref_t *keyspace;
+	ra_ref_t conn_sup;
 	ra_hdr_t **lat;		/* [nshards * KV_CMD_COUNT], in ns */
+	atomic_uint restarts;	/* supervisor restarts, for the report */
+	atomic_uint child_exits; /* children that exited by themselves */
 };
 
 /* What the acceptor hands a new conn actor (init frees it). */
@@ -64,6 +85,12 @@ extern const ra_actor_def_t kv_acceptor_def;
 extern const ra_actor_def_t kv_conn_def;
 /* init arg: struct kv_server *. */
 extern const ra_actor_def_t kv_keyspace_def;
+
+/*
+ * Start the supervision tree above (tree.c) from main; *top is the kv
+ * supervisor, to be stopped with ra_runtime_exit_actor(). 0 or -errno.
+ */
+int kv_tree_start(ra_runtime_t *rt, struct kv_server *srv, ra_ref_t *top);
 
 /* Per-shard latency histogram of command `cmd`. */
 static inline ra_hdr_t *kv_lat(const struct kv_server *srv, unsigned shard,

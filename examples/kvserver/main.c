@@ -5,7 +5,9 @@
  *   kvserver [--port N] [--shards N] [--hgrm FILE]
  *
  * Listens on 127.0.0.1:N (default 6380) with N shards (default 2) and runs
- * until SIGINT or SIGTERM; then prints per-command latency (request parsed
+ * until SIGINT or SIGTERM (SIGUSR1 makes keyspace 0 fail, to watch the
+ * supervisor restart it: see kv.h); then stops the supervision tree in
+ * order and prints per-command latency (request parsed
  * to reply queued, from HDR histograms), the runtime's counters, writes
  * the latency distribution of all commands to FILE in HdrHistogram's
  * .hgrm format (in us) if asked, and exits 0.
@@ -202,6 +204,24 @@ static void report_runtime(ra_runtime_t *rt)
 	ra_stats_fini(&st);
 }
 
+/*
+ * SIGUSR1: fault injection for demos and tests. Keyspace 0 (found by its
+ * registered name) is made to fail (exit/2 with -EIO); the kv supervisor
+ * (rest_for_one) then stops and restarts everything started after it.
+ */
+static void inject_fault(ra_runtime_t *rt)
+{
+	ra_ref_t ks;
+	int r = ra_whereis(rt, "keyspace.0", &ks);
+
+	if (r == 0)
+		r = ra_runtime_exit_actor(rt, ks, -EIO,
+					  "fault injected (SIGUSR1)");
+	printf("kvserver: SIGUSR1: failing keyspace.0: %s\n",
+	       r ? ra_strerror(r) : "sent");
+	fflush(stdout);
+}
+
 static int write_hgrm(const char *path, const ra_hdr_t *h)
 {
 	FILE *f = fopen(path, "w");
@@ -219,6 +239,7 @@ int main(int argc, char **argv)
 {
 	struct kv_server srv = { .listen_fd = -1 };
 	ra_runtime_t *rt = NULL;
+	ra_ref_t top;
 	ra_hdr_t *all = NULL;
 	struct options o;
 	ra_config_t cfg;
@@ -244,6 +265,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -281,37 +303,24 @@ int main(int argc, char **argv)
 			ra_strerror(r), ra_last_error());
 		return 1;
 	}
-	for (i = 0; i < o.shards; i++) {
-		ra_spawn_opts_t so = {
-			.placement = RA_PLACE_SHARD,
-			.shard = (unsigned)i,
-		};
-
-		r = ra_runtime_spawn(rt, &kv_keyspace_def, &srv, &so,
-				     &srv.keyspace[i]);
-		if (r)
-			goto spawn_failed;
-	}
-	{
-		/* Last: no conn may exist before every keyspace ref is set. */
-		ra_spawn_opts_t so = {
-			.placement = RA_PLACE_SHARD,
-			.shard = 0,
-		};
-
-		r = ra_runtime_spawn(rt, &kv_acceptor_def, &srv, &so, NULL);
-		if (r)
-			goto spawn_failed;
-	}
+	r = kv_tree_start(rt, &srv, &top);
+	if (r)
+		goto spawn_failed;
 	printf("kvserver: listening on 127.0.0.1:%d with %u shard%s (pid %d)\n",
 	       o.port, o.shards, o.shards == 1 ? "" : "s", (int)getpid());
 	fflush(stdout);
 
-	do {
-		r = sigwait(&sigs, &sig);
-	} while (r == EINTR);
+	while ((r = sigwait(&sigs, &sig)) == EINTR || (r == 0 && sig == SIGUSR1))
+		if (r == 0)
+			inject_fault(rt);
 	printf("kvserver: %s, shutting down\n",
 	       sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* Ordered: the acceptor, then the connections, then the keys. */
+	ra_runtime_exit_actor(rt, top, RA_EXIT_SHUTDOWN, "signal");
+	if (ra_runtime_wait_idle(rt, 5000000000ull))
+		fprintf(stderr, "kvserver: the tree did not stop in 5 s\n");
+	printf("kvserver: supervision: %u child exits, %u restarts\n",
+	       atomic_load(&srv.child_exits), atomic_load(&srv.restarts));
 
 	if (report_latency(&srv, &all) == 0 && o.hgrm) {
 		r = write_hgrm(o.hgrm, all);

@@ -1,6 +1,6 @@
 /*
  * examples/kvserver/shard_keys.c: the keyspace actor. One per shard, pinned
- * there by main; it alone touches its keyspace, so the table needs no lock
+ * there by its supervisor (tree.c), registered as "keyspace.<shard>"; it alone touches its keyspace, so the table needs no lock
  * and a key's commands run one after another in arrival order.
  */
 #include <errno.h>
@@ -19,9 +19,15 @@ struct shard_keys {
 static int keys_init(ra_ctx_t *self, void *state, void *arg)
 {
 	struct shard_keys *sk = state;
+	char name[RA_NAME_MAX + 1];
+	int r;
 
+	(void)arg;
 	resp_buf_init(&sk->reply);
-	return ks_create(&sk->ks);
+	/* By name, for tools and fault injection (main.c, SIGUSR1). */
+	snprintf(name, sizeof(name), "keyspace.%u", ra_shard_id(self));
+	r = ra_register(self, name);
+	return r ? r : ks_create(&sk->ks);
 }
 
 /*
