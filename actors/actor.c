@@ -6,6 +6,7 @@
 
 #include "actors/actor.h"
 #include "actors/signal.h"
+#include "actors/timers.h"
 #include "core/clock.h"
 #include "core/hdr_histogram.h"
 #include "core/runtime.h"
@@ -90,9 +91,11 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 
 /*
  * Stop sequence: the slot dies first so new sends fail at once with
- * -ESRCH; queued messages become dead letters; pending I/O is cancelled,
- * and finalize waits until the last completion has come back, so that no
- * buffer is freed while the kernel may still write to it.
+ * -ESRCH; queued messages become dead letters (replies to asks too; a
+ * tick or timeout of our own timers is just dropped); timers and asks are
+ * cancelled; pending I/O is cancelled, and finalize waits until the last
+ * completion has come back, so that no buffer is freed while the kernel
+ * may still write to it.
  */
 static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 {
@@ -103,15 +106,16 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 		    e->kind <= RA_ENV_EXIT_DIRECT) {
 			/* Links and monitors made before death still count. */
 			(void)ra__signal_receive(sh, a, e);
-		} else if (e->kind != RA_ENV_USER) {
-			ra__envelope_release(sh, e);
-		} else if (e->type == RA_MSG_IO) {
+		} else if (e->type == RA_MSG_IO && e->kind == RA_ENV_USER) {
 			ra__io_discard_completion(sh, e);
 		} else {
-			ra__stat_inc(&sh->stats.dead_letters);
+			if (ra__env_is_letter(e->kind))
+				ra__stat_inc(&sh->stats.dead_letters);
 			ra__envelope_release(sh, e);
 		}
 	}
+	/* Exit step 2 (ringactor.h, ra_exit): timers, then I/O. */
+	ra__timers_cancel_all(sh, a);
 	if (a->io_pending) {
 		ra__io_cancel_all(sh, a);
 		return;		/* ra__actor_io_drained() finishes */
@@ -157,6 +161,11 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	if (e->type == RA_MSG_IO) {
 		m.res = e->u.io.res;
 		m.tag = e->u.io.tag;
+	} else if (ra_unlikely(e->flags & RA_ENV_TAGGED)) {
+		/* An ask request, RA_MSG_REPLY or RA_MSG_TIMEOUT: the aref. */
+		m.tag = e->tag;
+		if (e->type == RA_MSG_TIMEOUT)
+			m.res = -ETIMEDOUT;
 	}
 	if (e->sent_ns) {
 		start = ra__now_ns();
@@ -174,6 +183,18 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	ra__envelope_release(sh, e);
 	if (ret < 0)
 		ra__actor_request_stop(sh, a, ret);
+}
+
+/*
+ * A runtime envelope (signal, timer tick, ask reply or timeout) reached
+ * `a`'s turn: true when the behavior should see it, otherwise it was
+ * applied or dropped, and released.
+ */
+static bool receive_special(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+{
+	if (e->kind >= RA_ENV_TIMER && e->kind <= RA_ENV_REPLY)
+		return ra__timers_receive(sh, a, e);
+	return ra__signal_receive(sh, a, e);
 }
 
 void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
@@ -194,7 +215,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 			break;
 		}
 		if (ra_unlikely(e->kind != RA_ENV_USER) &&
-		    !ra__signal_receive(sh, a, e))
+		    !receive_special(sh, a, e))
 			continue;	/* applied; may have stopped us */
 		run_one(sh, a, e);
 	}

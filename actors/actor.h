@@ -23,6 +23,7 @@
 
 struct ra_io_req;
 struct ra_sup;
+struct ra_timers;
 
 enum ra_actor_status {
 	RA_ACTOR_STARTING = 0,
@@ -53,6 +54,8 @@ struct ra_actor {
 	bool trap_exit;			/* ra_trap_exit() */
 	/* Links, monitors, name, exit text (actors/signal.h); NULL = none. */
 	struct ra_sup *sup;
+	/* Armed timers and outstanding asks (actors/timers.h); NULL = none. */
+	struct ra_timers *timers;
 };
 
 typedef struct ra_actor ra_actor_t;

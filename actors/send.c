@@ -21,6 +21,7 @@
 #include "actors/actor.h"
 #include "actors/signal.h"
 #include "actors/steal.h"
+#include "actors/timers.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
 #include "mailbox/pool.h"
@@ -56,7 +57,7 @@ void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 	}
 	a = ra__slot_actor_local(t, to, sh->id);
 	if (ra_unlikely(!a)) {
-		if (e->kind == RA_ENV_USER)
+		if (ra__env_is_letter(e->kind))
 			ra__stat_inc(&sh->stats.dead_letters);
 		else
 			ra__signal_noproc(sh, e);
@@ -85,7 +86,7 @@ void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
 	}
 	if (e->flags & RA_ENV_COUNTED)
 		ra__slot_send_end(ra__slot_get(sh->rt->slots, e->to.slot));
-	if (e->kind == RA_ENV_USER)
+	if (ra__env_is_letter(e->kind))
 		ra__stat_inc(&sh->stats.dead_letters);
 	else
 		ra__signal_noproc(sh, e);
@@ -171,7 +172,7 @@ void ra__park_retry(ra_shard_t *sh)
 		if (home == -EBUSY) {
 			park(sh, e);
 		} else if (home < 0) {
-			if (e->kind == RA_ENV_USER)
+			if (ra__env_is_letter(e->kind))
 				ra__stat_inc(&sh->stats.dead_letters);
 			ra__envelope_release(sh, e);
 		} else {
@@ -227,12 +228,15 @@ static void fill_header(ra_envelope_t *e, ra_ref_t to, ra_ref_t from,
 }
 
 /*
- * Send from shard `sh` as `from`. Returns 0, -ESRCH (`to` is dead), or
- * -ENOMEM; on failure the caller keeps `data` when !copy.
+ * Send from shard `sh` as `from`. A nonzero `tag` (a timer or ask
+ * reference) goes into e->tag, flagged RA_ENV_TAGGED; plain sends pass
+ * a constant 0, so they pay one predictable branch. Returns 0, -ESRCH
+ * (`to` is dead), or -ENOMEM; on failure the caller keeps `data` when
+ * !copy.
  */
 static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
-		   uint32_t type, uint8_t kind, const void *data, size_t len,
-		   bool copy)
+		   uint32_t type, uint8_t kind, uint64_t tag,
+		   const void *data, size_t len, bool copy)
 {
 	ra_envelope_t *e;
 	ra_slot_t *s;
@@ -249,6 +253,10 @@ static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 		return -ENOMEM;
 	fill_header(e, to, from, type, kind,
 		    kind == RA_ENV_USER ? ra__shard_stamp(sh, 0) : 0);
+	if (tag) {
+		e->tag = tag;
+		e->flags |= RA_ENV_TAGGED;
+	}
 	ret = fill_payload(e, data, len, copy);
 	if (ret < 0) {
 		ra__pool_put(&sh->pool, e);
@@ -283,7 +291,8 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	ret = check_payload(type, data, len);
 	if (ret < 0)
 		return ret;
-	ret = send_as(self->shard, self->ref, to, type, kind, data, len, copy);
+	ret = send_as(self->shard, self->ref, to, type, kind, 0, data, len,
+		      copy);
 	if (ret == -ESRCH)
 		ra__stat_inc(&self->shard->stats.dead_letters);
 	return ret;
@@ -292,7 +301,23 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 int ra__send_signal(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 		    uint8_t kind, uint32_t type, const void *data, size_t len)
 {
-	return send_as(sh, from, to, type, kind, data, len, true);
+	return send_as(sh, from, to, type, kind, 0, data, len, true);
+}
+
+int ra__send_tagged(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
+		    uint8_t kind, uint32_t type, uint64_t tag,
+		    const void *data, size_t len)
+{
+	int ret = send_as(sh, from, to, type, kind, tag, data, len, true);
+
+	if (ret == -ESRCH && ra__env_is_letter(kind))
+		ra__stat_inc(&sh->stats.dead_letters);
+	return ret;
+}
+
+int ra__check_payload(uint32_t type, const void *data, size_t len)
+{
+	return check_payload(type, data, len);
 }
 
 RA_API int ra_send(ra_ctx_t *self, ra_ref_t to, uint32_t type,

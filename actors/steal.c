@@ -15,6 +15,7 @@
 
 #include "actors/actor.h"
 #include "actors/steal.h"
+#include "actors/timers.h"
 #include "core/msgring.h"
 #include "core/runtime.h"
 #include "core/tsan.h"
@@ -171,6 +172,9 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 	}
 	ra__actor_list_del(sh, a);
 	sh->backlog -= a->mbox.count;
+	/* Its armed timers leave our heap; the thief re-arms them. */
+	if (a->timers)
+		ra__timers_detach(sh, a);
 	e->u.buf = a;
 	/*
 	 * The new home goes in before the envelope can leave (a full outbox
@@ -267,6 +271,9 @@ void ra__steal_arrive(ra_shard_t *sh, ra_actor_t *a)
 	a->shard = sh;
 	ra__actor_list_add(sh, a);
 	sh->backlog += a->mbox.count;
+	/* Deadlines are absolute: the victim's timers fire here on time. */
+	if (a->timers)
+		ra__timers_attach(sh, a);
 	sh->steal_got = true;
 	ra__stat_inc(&sh->stats.actors_migrated);
 	/*

@@ -8,6 +8,11 @@
  * cross-vCPU wake-up costs ~28 us here, a polled hand-off ~1 us; see
  * docs/architecture.md), then sleeps in io_uring_enter(GETEVENTS); a
  * msg_ring CQE posted to a sleeping ring wakes it.
+ *
+ * Timers (core/timer.h, actors/timers.c): each pass fires the timers
+ * whose deadline has passed; the nearest deadline ends the idle poll
+ * early and bounds the sleep. With no timer armed none of this costs more
+ * than a NULL test, and an idle runtime still sleeps without a bound.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +25,7 @@
 
 #include "actors/actor.h"
 #include "actors/steal.h"
+#include "actors/timers.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "core/hdr_histogram.h"
@@ -27,6 +33,7 @@
 #include "core/ring.h"
 #include "core/runtime.h"
 #include "core/shard.h"
+#include "core/timer.h"
 #include "core/tsan.h"
 #include "io/io.h"
 
@@ -212,7 +219,12 @@ static bool spin_round(ra_shard_t *sh)
 	return false;
 }
 
-static bool poll_cq(ra_shard_t *sh)
+/*
+ * Poll the CQ for the poll window, or until `next_timer` (absolute ns)
+ * comes, whichever is first; true if a CQE showed up or the timer is due
+ * before the window ended.
+ */
+static bool poll_cq(ra_shard_t *sh, uint64_t next_timer)
 {
 	uint64_t start, now;
 
@@ -230,7 +242,7 @@ static bool poll_cq(ra_shard_t *sh)
 		if (spin_round(sh))
 			break;
 		now = ra__now_ns();
-		if (now - start >= sh->idle_poll_ns)
+		if (now - start >= sh->idle_poll_ns || now >= next_timer)
 			break;
 		if (now - start >= RA_SPIN_NS)
 			sched_yield();
@@ -239,27 +251,67 @@ static bool poll_cq(ra_shard_t *sh)
 	return now - start < sh->idle_poll_ns;
 }
 
-static void sleep_for_cqe(ra_shard_t *sh)
+/*
+ * Submit, then sleep until a CQE arrives or `until` (absolute ns) passes;
+ * RA_TIMER_NEVER sleeps without a bound. The bounded wait is one
+ * io_uring_enter with IORING_ENTER_EXT_ARG: liburing passes the timeout
+ * in the syscall's argument when the ring has IORING_FEAT_EXT_ARG (every
+ * kernel since 5.11), so no SQE is used and no CQE posted; without the
+ * feature liburing would queue an IORING_OP_TIMEOUT SQE whose CQE
+ * (user_data LIBURING_UDATA_TIMEOUT) it eats itself, and one that reached
+ * reap() would decode to no kind handle_cqe() acts on. The kernel's wait
+ * is an hrtimer without slack.
+ */
+static void wait_cqe_until(ra_shard_t *sh, uint64_t until)
 {
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+	uint64_t now, d;
+
+	if (until == RA_TIMER_NEVER) {
+		(void)io_uring_submit_and_wait(&sh->ring, 1);
+		return;
+	}
+	now = ra__now_ns();
+	if (until <= now) {
+		submit(sh);
+		return;
+	}
+	d = until - now;
+	ts.tv_sec = (long long)(d / 1000000000u);
+	ts.tv_nsec = (long long)(d % 1000000000u);
+	(void)io_uring_submit_and_wait_timeout(&sh->ring, &cqe, 1, &ts, NULL);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Sleep until a CQE, or at most until `next_timer` (absolute ns). */
+static void sleep_for_cqe(ra_shard_t *sh, uint64_t next_timer)
+{
+	uint64_t now = ra__now_ns(), until = next_timer;
+
 	ck_pr_store_32(&sh->sleeping, 1);
 	ra__stat_inc(&sh->stats.sleeps);
 	if (ra_unlikely(!sh->kernel_wait)) {
 		/* Under valgrind: a nap it knows blocks, then look again. */
 		struct timespec nap = { .tv_nsec = 100000 };
 
+		if (next_timer - now < (uint64_t)nap.tv_nsec)
+			nap.tv_nsec = (long)(next_timer - now);
 		submit(sh);
 		nanosleep(&nap, NULL);
-	} else if (sh->steal_prospect && !sh->shutdown_seen) {
+		ck_pr_store_32(&sh->sleeping, 0);
+		return;
+	}
+	if (sh->steal_prospect && !sh->shutdown_seen) {
 		/* A loaded shard refused us: ask again when the backoff ends. */
-		struct __kernel_timespec ts = { .tv_nsec = 1000 };
-		struct io_uring_cqe *cqe;
-		uint64_t now = ra__now_ns();
+		uint64_t at = sh->steal_next_ns > now ? sh->steal_next_ns
+						      : now + 1000;
 
-		if (sh->steal_next_ns > now)
-			ts.tv_nsec = (long long)(sh->steal_next_ns - now);
-		if (ts.tv_nsec >= 1000000000)
-			ts.tv_nsec = 999999999;
-		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
+		until = earliest(until, earliest(at, now + 999999999));
 	} else if (sh->shutdown_seen && !ck_pr_load_64(&sh->rt->live)) {
 		/*
 		 * Every actor is gone; what is left is our own last batches
@@ -267,13 +319,9 @@ static void sleep_for_cqe(ra_shard_t *sh)
 		 * actors live we sleep as usual: destroy wakes every shard
 		 * once the last one has stopped.
 		 */
-		struct __kernel_timespec ts = { .tv_nsec = 50000 };
-		struct io_uring_cqe *cqe;
-
-		(void)io_uring_wait_cqe_timeout(&sh->ring, &cqe, &ts);
-	} else {
-		(void)io_uring_submit_and_wait(&sh->ring, 1);
+		until = earliest(until, now + 50000);
 	}
+	wait_cqe_until(sh, until);
 	ck_pr_store_32(&sh->sleeping, 0);
 }
 
@@ -297,13 +345,13 @@ static void adapt_poll_window(ra_shard_t *sh, uint64_t slept_ns)
 
 static void idle(ra_shard_t *sh)
 {
-	uint64_t t0;
+	uint64_t t0, next_timer = ra__theap_next(&sh->timers);
 
 	ck_pr_store_32(&sh->idle, 1);
 	if (sh->steal_on)
 		ra__steal_publish_load(sh);
 	submit(sh);
-	if (poll_cq(sh))
+	if (poll_cq(sh, next_timer))
 		goto out;
 	/* Nothing came in the poll window: ask a loaded shard for work. */
 	if (sh->steal_on) {
@@ -319,10 +367,17 @@ static void idle(ra_shard_t *sh)
 	if (io_uring_cq_ready(&sh->ring))
 		goto out;
 	t0 = ra__now_ns();
-	sleep_for_cqe(sh);
+	if (next_timer <= t0)
+		goto out;	/* a timer is due: the loop fires it */
+	sleep_for_cqe(sh, next_timer);
 	t0 = ra__now_ns() - t0;
 	ra__stat_add(&sh->stats.idle_ns, t0);
-	adapt_poll_window(sh, t0);
+	/*
+	 * A sleep our own timer ended says nothing about how soon work
+	 * comes back from elsewhere: leave the window alone then.
+	 */
+	if (next_timer == RA_TIMER_NEVER || cq_has_work(sh))
+		adapt_poll_window(sh, t0);
 out:
 	ck_pr_store_32(&sh->idle, 0);
 }
@@ -365,6 +420,9 @@ static void loop(ra_shard_t *sh)
 		reap(sh);
 		if (ra_unlikely(sh->nparked))
 			ra__park_retry(sh);
+		/* After the reap, so a reply already here beats its timeout. */
+		if (ra_unlikely(sh->timers.root))
+			ra__timers_expire(sh);
 		/* Now, with what just arrived queued, is when load shows. */
 		if (sh->steal_on)
 			ra__steal_publish_load(sh);

@@ -20,6 +20,7 @@
 #include "core/msgring.h"
 #include "core/runq.h"
 #include "core/stats.h"
+#include "core/timer.h"
 #include "core/util.h"
 #include "mailbox/pool.h"
 
@@ -45,6 +46,12 @@ typedef struct ra_shard {
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
 	unsigned io_inflight;		/* our requests the kernel holds */
+	/*
+	 * Armed timers of the actors homed here, earliest deadline first
+	 * (actors/timers.c); its root bounds the idle poll and the sleep.
+	 */
+	ra_theap_t timers;
+	uint64_t timer_seq;		/* last timer/ask reference counter */
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */

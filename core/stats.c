@@ -52,6 +52,8 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->refusals_pinned += ck_pr_load_64(&s->refusals_pinned);
 	out->refusals_below_margin += ck_pr_load_64(&s->refusals_below_margin);
 	out->refusals_in_flight += ck_pr_load_64(&s->refusals_in_flight);
+	out->late_replies += ck_pr_load_64(&s->late_replies);
+	out->timers_fired += ck_pr_load_64(&s->timers_fired);
 }
 
 /* Busy = time since the shard started minus the idle time it counted. */
@@ -102,6 +104,7 @@ RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 	out->mailbox_wait_ns = merged[RA_HIST_MAILBOX_WAIT];
 	out->run_ns = merged[RA_HIST_RUN];
 	memcpy(out->io_ns, &merged[RA_HIST_IO], sizeof(out->io_ns));
+	out->timer_late_ns = merged[RA_HIST_TIMER_LATE];
 	return 0;
 }
 
@@ -113,6 +116,7 @@ RA_API void ra_stats_fini(ra_stats_t *st)
 	ra_hdr_destroy(st->run_ns);
 	for (unsigned i = 0; i < RA_IO_NOPS; i++)
 		ra_hdr_destroy(st->io_ns[i]);
+	ra_hdr_destroy(st->timer_late_ns);
 	memset(st, 0, sizeof(*st));
 }
 

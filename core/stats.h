@@ -38,6 +38,8 @@ typedef struct ra_shard_stats {
 	uint64_t refusals_below_margin;
 	uint64_t refusals_in_flight;
 	uint64_t idle_ns;		/* ns polling (past 3 us) or asleep */
+	uint64_t late_replies;		/* ask replies dropped at the asker */
+	uint64_t timers_fired;		/* timer expiries (ticks, timeouts) */
 } ra_shard_stats_t;
 
 /* A shard's latency histograms, by index. */
@@ -45,7 +47,9 @@ enum ra_hist_id {
 	RA_HIST_MAILBOX_WAIT = 0,	/* sampled: send to behavior start */
 	RA_HIST_RUN,			/* sampled: one behavior call */
 	RA_HIST_IO,			/* + enum ra_io_op: submit to CQE */
-	RA_NHISTS = RA_HIST_IO + RA_IO_NOPS,
+	/* Every timer expiry: fire time - deadline. */
+	RA_HIST_TIMER_LATE = RA_HIST_IO + RA_IO_NOPS,
+	RA_NHISTS,
 };
 
 /*

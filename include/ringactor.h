@@ -74,6 +74,8 @@ static inline bool ra_ref_eq(ra_ref_t a, ra_ref_t b)
 #define RA_MSG_IO	0x80000001u	/* an I/O completion: see ra_msg_t.res/tag */
 #define RA_MSG_EXIT	0x80000002u	/* a linked actor exited: ra_exit_info_t */
 #define RA_MSG_DOWN	0x80000003u	/* a monitored actor exited: ra_down_info_t */
+#define RA_MSG_REPLY	0x80000004u	/* answer to ra_ask(): tag = aref, data = reply payload */
+#define RA_MSG_TIMEOUT	0x80000005u	/* ra_ask() timed out: tag = aref, res = -ETIMEDOUT */
 
 /* Payloads up to this many bytes travel inside the envelope (no malloc). */
 #define RA_INLINE_PAYLOAD 48
@@ -84,12 +86,24 @@ static inline bool ra_ref_eq(ra_ref_t a, ra_ref_t b)
  * an owned buffer with ra_msg_claim().
  */
 typedef struct ra_msg {
-	uint32_t type;		/* user type, RA_MSG_IO, RA_MSG_EXIT or RA_MSG_DOWN */
-	ra_ref_t from;		/* sender, null for I/O and external senders */
+	uint32_t type;		/* user type or one of the RA_MSG_* above */
+	/*
+	 * Sender, null for I/O and external senders. A timer's message is
+	 * from the actor that armed it; RA_MSG_REPLY is from the replier,
+	 * RA_MSG_TIMEOUT from the actor that was asked.
+	 */
+	ra_ref_t from;
 	const void *data;	/* payload; NULL when len == 0 */
 	size_t len;		/* payload size in bytes */
-	int32_t res;		/* RA_MSG_IO: bytes transferred, new fd, or -errno */
-	uint64_t tag;		/* RA_MSG_IO: the caller's tag from ra_io_*() */
+	/* RA_MSG_IO: bytes transferred, new fd, or -errno; RA_MSG_TIMEOUT: -ETIMEDOUT */
+	int32_t res;
+	/*
+	 * RA_MSG_IO: the caller's tag from ra_io_*(). A request sent with
+	 * ra_ask(), and RA_MSG_REPLY / RA_MSG_TIMEOUT: the ask reference
+	 * (aref, never 0). Any other message: 0, so tag != 0 on a user
+	 * type means "an ask: answer it with ra_reply()".
+	 */
+	uint64_t tag;
 } ra_msg_t;
 
 /* ------------------------------------------------------------------ */
@@ -409,11 +423,15 @@ typedef struct ra_down_info {
  * The first reason given wins (also over ra_stop() and a negative return).
  *
  * Exit order: (1) the slot dies, so sends fail with -ESRCH, queued
- * messages become dead letters; (2) pending I/O is cancelled and drained;
- * (3) monitors fire: every watcher gets RA_MSG_DOWN; (4) links
- * propagate: every linked actor gets an exit signal; (5) the registered
- * name is released; (6) terminate runs with `code`. Timers do not exist
- * yet; when they do, they are cancelled in step 2. Home shard.
+ * messages become dead letters (replies to its asks included; ticks of
+ * its own timers and its ask timeouts are dropped uncounted); (2) its
+ * timers and outstanding asks are cancelled (no message of them is
+ * delivered any more; a reply that arrives later is a dead letter), and
+ * pending I/O is cancelled and drained; (3) monitors fire: every watcher
+ * gets RA_MSG_DOWN; (4) links propagate: every linked actor gets an exit
+ * signal; (5) the registered name is released; (6) terminate runs with
+ * `code` (arming a timer or asking from there fails with -ESHUTDOWN).
+ * Home shard.
  */
 RA_API void ra_exit(ra_ctx_t *self, int code, const char *why);
 
@@ -826,6 +844,147 @@ RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg);
 
 /* ------------------------------------------------------------------ */
+/* Timers (Erlang/OTP send_after, send_interval, cancel_timer)         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A timer lives on the home shard of the actor that armed it, in that
+ * shard's deadline heap; the shard fires it on its first loop pass at or
+ * after the deadline (CLOCK_MONOTONIC, the clock of ra_now_ns()), and
+ * an idle shard bounds its poll and its sleep by the nearest deadline,
+ * so a timer is never early and late by the shard's wake-up (measured in
+ * ra_stats_t.timer_late_ns and docs/results.md) plus whatever the shard
+ * was busy with. A stealable actor's timers move with it. Timers are
+ * cancelled when the actor that armed them exits (ra_exit, step 2).
+ *
+ * A timer reference (tref) is unique in the runtime and never 0; it is
+ * only meaningful to the actor that armed the timer.
+ */
+
+/*
+ * One-shot timer (OTP erlang:send_after/3): after `delay_ns` (0 = on the
+ * shard's next loop pass), send `type` (<= RA_MSG_USER_MAX) with `len`
+ * bytes at `data` to `to`, from `self`. The payload is copied now, so the
+ * caller keeps `data`. `*tref_out` (may be NULL) gets the timer
+ * reference. `to` may be self, then ra_cancel_timer() guarantees that a
+ * cancelled timer's message never reaches the behavior. A target that is
+ * dead at expiry makes the message a dead letter, as ra_send(); nothing
+ * is checked about `to` now. Home shard of `self`.
+ *
+ * Errors: -EINVAL (self NULL, type reserved, data NULL with len > 0),
+ * -ENOMEM, -ESHUTDOWN (self is stopping: it called ra_stop/ra_exit, or
+ * this is its terminate).
+ */
+RA_API int ra_send_after(ra_ctx_t *self, ra_ref_t to, uint64_t delay_ns,
+			 uint32_t type, const void *data, size_t len,
+			 uint64_t *tref_out);
+
+/*
+ * Periodic timer (OTP timer:send_interval/3): every `period_ns` (> 0)
+ * from now, send the same message (copied once, now) to `to`, from
+ * `self`, until ra_cancel_timer() or until `self` exits. Ticks are due
+ * at now + k * period_ns, k = 1, 2, ...; they do not pile up: when the
+ * shard was busy past one or more due times, one tick is sent late and
+ * the missed ones are skipped, so the next is due at the first multiple
+ * of the period after the late one fired (no drift, no burst of catch-up
+ * ticks). Home shard of `self`.
+ *
+ * Errors: as ra_send_after(), and -EINVAL for period_ns 0.
+ */
+RA_API int ra_send_interval(ra_ctx_t *self, ra_ref_t to, uint64_t period_ns,
+			    uint32_t type, const void *data, size_t len,
+			    uint64_t *tref_out);
+
+/*
+ * Cancel timer `tref`, armed by `self`. Returns 0 if it was cancelled
+ * before it fired; for a periodic timer, no tick is sent after 0.
+ *
+ * When the timer's target is `self`, "fired" means "its message reached
+ * the behavior": after 0, no message of this timer is delivered to the
+ * behavior, even one already queued in the mailbox (it is dropped on
+ * receipt, as a DOWN after ra_demonitor()). So for a one-shot to self,
+ * 0 means the message is never seen and -ENOENT that it was seen exactly
+ * once. For a timer to another actor, a message sent before the cancel
+ * is not recalled.
+ *
+ * Home shard of `self`. Errors: -EINVAL (self NULL, tref 0), -ENOENT
+ * (not a live timer of `self`: unknown, an ask reference, a one-shot that
+ * already fired, or already cancelled).
+ */
+RA_API int ra_cancel_timer(ra_ctx_t *self, uint64_t tref);
+
+/* ------------------------------------------------------------------ */
+/* Ask and reply (OTP gen_server:call with a timeout)                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Ask: send a request of `type` (<= RA_MSG_USER_MAX; `len` bytes at
+ * `data`, copied) to `to` and get the answer later as a message. The
+ * receiver sees an ordinary message of `type` whose msg->tag is the ask
+ * reference (nonzero only for asks) and answers with ra_reply(), at once
+ * or later (keep from and tag). `*aref_out` gets the ask reference,
+ * unique in the runtime and never 0.
+ *
+ * Exactly one of these then arrives to `self`, as a message:
+ *   - RA_MSG_REPLY: msg->tag == aref, msg->from the replier, data/len
+ *     the reply payload (ra_msg_claim() works on it);
+ *   - RA_MSG_TIMEOUT: msg->tag == aref, msg->res == -ETIMEDOUT,
+ *     msg->from == `to`, no payload, once `timeout_ns` (> 0) has passed
+ *     without a reply being delivered.
+ * Whichever of the two the behavior is handed first settles the ask; the
+ * other is dropped. A reply that arrives after the timeout was delivered
+ * (or a second reply, or one for an aref `self` never had) is dropped
+ * and counted in ra_stats_t.late_replies: never delivered, so it cannot
+ * pass for the answer to a later ask. An ask still open when `self`
+ * exits is cancelled with its timers (ra_exit step 2).
+ *
+ * Home shard of `self`. Errors: as ra_send() (-ESRCH: `to` is dead or
+ * null at send time, counted as a dead letter, and nothing arrives
+ * later; -EINVAL: type reserved, data NULL with len > 0; -ENOMEM), plus
+ * -EINVAL (self or aref_out NULL, timeout_ns 0) and -ESHUTDOWN (self is
+ * stopping). On error no ask is left open.
+ */
+RA_API int ra_ask(ra_ctx_t *self, ra_ref_t to, uint32_t type,
+		  const void *data, size_t len, uint64_t timeout_ns,
+		  uint64_t *aref_out);
+
+/*
+ * Answer an ask: `request` is the message the behavior received (or a
+ * copy of it kept for a later answer: only from and tag are read), which
+ * must be an ask: a user type with tag != 0 and from not null. Sends
+ * RA_MSG_REPLY with `len` bytes at `data` (copied) to the asker. Home
+ * shard of `self`.
+ *
+ * Errors: -EINVAL (self or request NULL, not an ask, data NULL with
+ * len > 0), -ESRCH (the asker is gone: counted as a dead letter),
+ * -ENOMEM. A reply that finds the ask no longer open (timed out, already
+ * answered) still returns 0 here: it is dropped at the asker and counted
+ * in late_replies there, so replying twice is harmless.
+ */
+RA_API int ra_reply(ra_ctx_t *self, const ra_msg_t *request,
+		    const void *data, size_t len);
+
+/*
+ * Blocking ask from a non-shard thread (main, tests): send the request
+ * (copied) to `to` and wait up to `timeout_ns` (> 0) for the reply. On 0,
+ * `*reply_out` gets the reply payload, malloc'd, which the caller frees
+ * (NULL when the reply was empty), and `*reply_len` its size; either may
+ * be NULL when the payload is not wanted (it is then freed). The request
+ * comes from a transient internal actor spawned on `to`'s shard for this
+ * call (msg->from is that actor's reference, not null); it asks with the
+ * same timeout and stops after the reply or its own timeout. A reply
+ * that comes after this call gave up is dropped safely.
+ *
+ * Any non-shard thread. Errors: -ETIMEDOUT, -ESRCH (`to` is dead), -EINVAL
+ * (rt NULL, timeout_ns 0, type reserved, data NULL with len > 0),
+ * -ENOMEM, -EDEADLK (called from a shard thread), -ESHUTDOWN (the
+ * runtime is being destroyed).
+ */
+RA_API int ra_runtime_ask(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
+			  const void *data, size_t len, uint64_t timeout_ns,
+			  void **reply_out, size_t *reply_len);
+
+/* ------------------------------------------------------------------ */
 /* I/O as messages                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -989,16 +1148,27 @@ typedef struct ra_stats {
 	uint64_t refusals_in_flight;
 	uint64_t busy_ns;
 	/*
+	 * late_replies: ask replies dropped at the asker because the ask was
+	 * no longer open (timed out, answered, or unknown). timers_fired:
+	 * timer expiries, each tick of a periodic timer and each ask timeout
+	 * counted once.
+	 */
+	uint64_t late_replies;
+	uint64_t timers_fired;
+	/*
 	 * Merged over all shards; owned by the snapshot and freed by
 	 * ra_stats_fini(). Values in ns. mailbox_wait_ns: start of the
 	 * sending behavior call to start of the receiving one; run_ns: one
 	 * behavior call; both for the sampled messages only (see
 	 * ra_config_t.timing_sample). io_ns[op]: submit to completion,
-	 * every operation.
+	 * every operation. timer_late_ns: every timer expiry (ticks and ask
+	 * timeouts), the shard's fire time minus the deadline; the message
+	 * reaches the behavior after that, once its turn comes.
 	 */
 	ra_hdr_t *mailbox_wait_ns;
 	ra_hdr_t *run_ns;
 	ra_hdr_t *io_ns[RA_IO_NOPS];
+	ra_hdr_t *timer_late_ns;
 } ra_stats_t;
 
 /*

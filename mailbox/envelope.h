@@ -40,6 +40,18 @@ enum ra_env_kind {
 	RA_ENV_DOWN,
 	RA_ENV_EXIT_DIRECT,
 	/*
+	 * Timers and ask (actors/timers.c, actors/ask.c), in the actor's
+	 * mailbox in order with its messages; `tag` holds the timer or ask
+	 * reference, which is looked up in the receiver's timer set on
+	 * receipt, so a cancelled timer or a finished ask drops it there.
+	 * TIMER: a tick of a timer the actor armed to itself (the
+	 * behavior sees `type`, tag 0). TIMEOUT: an ask timed out
+	 * (RA_MSG_TIMEOUT). REPLY: an answer to an ask (RA_MSG_REPLY).
+	 */
+	RA_ENV_TIMER,
+	RA_ENV_TIMEOUT,
+	RA_ENV_REPLY,
+	/*
 	 * Work stealing (actors/steal.c); handled by the shard, not an
 	 * actor. STEAL_REQ: u.steal = the asking shard and its load.
 	 * MIGRATE: u.buf = the actor handed over (not RA_ENV_OWNED).
@@ -57,6 +69,13 @@ enum ra_env_kind {
  * (actors/send.c); whoever delivers or drops it must take it off.
  */
 #define RA_ENV_COUNTED	0x2u
+/*
+ * `tag` is set and shown to the behavior as msg->tag: an ask request
+ * (kind USER), a REPLY or a TIMEOUT. Checking the flag, which shares the
+ * header's cache line, keeps plain messages from reading `tag` on the
+ * second line.
+ */
+#define RA_ENV_TAGGED	0x4u
 
 /*
  * Layout: everything a cross-shard hop reads (header, the I/O result, and
@@ -88,12 +107,24 @@ typedef struct ra_envelope {
 			uint64_t load;	/* its load when it asked */
 		} steal;	/* RA_ENV_STEAL_REQ */
 	} u;
-	unsigned char pad_[32];	/* round to two cache lines */
+	/* RA_ENV_TAGGED, TIMER, TIMEOUT, REPLY: the timer or ask reference. */
+	uint64_t tag;
+	unsigned char pad_[24];	/* round to two cache lines */
 } ra_envelope_t;
 
 _Static_assert(sizeof(ra_envelope_t) == 128, "envelope is two cache lines");
 _Static_assert(offsetof(ra_envelope_t, u) + 16 <= 64,
 	       "small payloads share the header's cache line");
+
+/*
+ * Whether an undeliverable `kind` counts as a dead letter: messages a
+ * behavior would have seen (user messages, replies to asks), not the
+ * runtime's own bookkeeping.
+ */
+static inline int ra__env_is_letter(uint8_t kind)
+{
+	return kind == RA_ENV_USER || kind == RA_ENV_REPLY;
+}
 
 /* The payload bytes, wherever they live. */
 static inline void *ra__env_data(ra_envelope_t *e)
