@@ -10,7 +10,7 @@
  *
  *   top            one_for_one, intensity 5 in 10 s
  *   ├── stats      counts finished jobs, prints throughput every second
- *   ├── pool       one_for_one, intensity 10 in 1 s
+ *   ├── pool       one_for_one, intensity 20 in 1 s
  *   │   ├── dispatcher   round-robins jobs over the workers
  *   │   └── worker.0 .. worker.N-1
  *   ├── load       sends a batch of jobs to the dispatcher every ms
@@ -42,7 +42,7 @@ struct options {
 	unsigned seconds, shards, workers, kill_every_ms, storm_at, seed;
 };
 
-static struct options opt = { 6, 2, 8, 100, 3, 1 };
+static struct options opt = { 6, 2, 8, 200, 3, 1 };
 static uint64_t t0;
 static atomic_uint restarts, escalations, kills;
 static _Atomic uint64_t per_second[MAX_SECONDS + 1];
@@ -279,7 +279,7 @@ static ra_child_spec_t worker_specs[MAX_WORKERS + 1];
 static char worker_ids[MAX_WORKERS][16];
 
 static ra_sup_spec_t pool_spec = {
-	.strategy = RA_ONE_FOR_ONE, .intensity = 10, .period_ms = 1000,
+	.strategy = RA_ONE_FOR_ONE, .intensity = 20, .period_ms = 1000,
 	.children = worker_specs, .on_event = on_event, .event_ctx = "pool",
 };
 

@@ -8,9 +8,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ringactor.h"
+#include "sup_worker.h"
 
 #define EV_MAX 1024
 
@@ -42,6 +44,11 @@ static void ev_record(const ra_sup_event_t *ev, void *ctx)
 		r->why[sizeof(r->why) - 1] = '\0';
 	}
 	pthread_mutex_unlock(&ev_lock);
+	/* Workers are "w<id>": starts and stops go to the worker log. */
+	if (ev->id[0] == 'w' && ev->kind == RA_SUP_CHILD_STARTED)
+		wk_log_add(atoi(ev->id + 1) + 1);
+	else if (ev->id[0] == 'w' && ev->kind == RA_SUP_CHILD_TERMINATED)
+		wk_log_add(-(atoi(ev->id + 1) + 1));
 }
 
 static inline void ev_reset(void)

@@ -1,9 +1,10 @@
 /*
  * t/sup_worker.h: the worker the supervisor tests supervise, and the
  * bookkeeping they check: per worker id, how often it started, how it
- * ended, its current reference; and one global log of starts and stops
- * in the order they happened, to check start order and reverse stop
- * order.
+ * ended, its current reference; and one global log of the starts and
+ * stops the supervisors made, in their order (filled from their reports
+ * by sup_events.h: a child's init and terminate run on other shards, so
+ * their own order across shards says nothing about the supervisor's).
  *
  * Worker modes (wk_mode[id]): WK_PLAIN exits on any exit signal;
  * WK_STUBBORN traps exits and ignores them (only kill stops it);
@@ -74,7 +75,6 @@ static int wk_init(ra_ctx_t *self, void *state, void *arg)
 	if (wk_mode[s->id] != WK_PLAIN)
 		ra_trap_exit(self, true);
 	atomic_store(&wk_ref[s->id], (uint64_t)r.slot << 32 | r.gen);
-	wk_log_add(s->id + 1);
 	atomic_fetch_add(&wk_starts[s->id], 1);
 	return 0;
 }
@@ -108,7 +108,6 @@ static void wk_terminate(ra_ctx_t *self, void *state, int reason)
 
 	(void)self;
 	atomic_store(&wk_code[s->id], reason);
-	wk_log_add(-(s->id + 1));
 	atomic_fetch_add(&wk_stops[s->id], 1);
 }
 
@@ -139,6 +138,21 @@ static inline int wk_crash(ra_runtime_t *rt, int id, int code)
 {
 	return ra_runtime_send(rt, wk_get_ref(id), WK_CMD_CRASH, &code,
 			       sizeof(code));
+}
+
+/* Worker `id`'s ref once it has started `starts` times (or null). */
+static inline ra_ref_t wk_ref_when_started(int id, int starts)
+{
+	wait_for(&wk_starts[id], starts, SEC);
+	return atomic_load(&wk_starts[id]) == starts ? wk_get_ref(id)
+						     : RA_REF_NULL;
+}
+
+/* Wait until workers 0 .. n-1 have each run init `times` times. */
+static inline void wk_wait_all(int n, int times)
+{
+	for (int i = 0; i < n; i++)
+		wait_for(&wk_starts[i], times, SEC);
 }
 
 /* Wait until *v == want (not just >=), or time out; then equal? */

@@ -33,7 +33,7 @@ check() {	# check DESCRIPTION COMMAND...
 	fi
 }
 
-timeout $((60 * scale)) "$ex" --seconds 4 --storm-at 2 --kill-every-ms 50 \
+timeout $((60 * scale)) "$ex" --seconds 4 --storm-at 2 --kill-every-ms 150 \
 	--shards 2 >"$out" 2>&1
 status=$?
 
