@@ -46,6 +46,10 @@ static void on_event(const ra_sup_event_t *ev, void *ctx)
 	case RA_SUP_CHILD_STARTED:
 	case RA_SUP_CHILD_TERMINATED:
 		return;		/* routine */
+	case RA_SUP_SHUTDOWN:
+		fprintf(stderr, "kvserver: supervisor: shutting down, code %d%s%s\n",
+			ev->code, ev->why[0] ? ", " : "", ev->why);
+		return;
 	default:
 		break;
 	}
