@@ -276,7 +276,7 @@ static void on_event(const ra_sup_event_t *ev, void *ctx)
 }
 
 static ra_child_spec_t worker_specs[MAX_WORKERS + 1];
-static char worker_ids[MAX_WORKERS][16];
+static char worker_ids[MAX_WORKERS][24];
 
 static ra_sup_spec_t pool_spec = {
 	.strategy = RA_ONE_FOR_ONE, .intensity = 20, .period_ms = 1000,

@@ -18,7 +18,7 @@
 
 static ra_runtime_t *rt;
 static unsigned nsh;
-static char names[WK_MAX][8];
+static char names[WK_MAX][16];
 
 static ra_ref_t start_sup(enum ra_sup_strategy strategy,
 			  const ra_child_spec_t *kids, unsigned n)

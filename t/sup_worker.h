@@ -121,7 +121,7 @@ static const ra_actor_def_t wk_def = {
 
 /* A worker child spec: id "w<id>", spread over the shards. */
 static inline ra_child_spec_t wk_spec(int id, enum ra_restart restart,
-				      char (*names)[8])
+				      char (*names)[16])
 {
 	snprintf(names[id], sizeof(names[id]), "w%d", id);
 	return (ra_child_spec_t){

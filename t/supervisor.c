@@ -74,7 +74,7 @@ static const char *restart_name[] = { "permanent", "transient", "temporary" };
 
 static ra_runtime_t *rt;
 static unsigned nsh;
-static char names[WK_MAX][8];
+static char names[WK_MAX][16];
 
 /* Parse "T2 S0 ..." into log values (-(id+1) stop, id+1 start). */
 static int parse_seq(const char *seq, int *out)
