@@ -153,28 +153,23 @@ static void serve_count(struct sup_state *st, const struct sup_step *s)
 	ra__sup_reply(st, s->from, s->aref, 0, RA_REF_NULL, &n, sizeof(n), 1);
 }
 
+typedef void (*serve_fn)(struct sup_state *, const struct sup_step *);
+
+static const serve_fn serve[] = {
+	[RA_SUP_START_CHILD] = serve_start,
+	[RA_SUP_TERMINATE_CHILD] = serve_terminate,
+	[RA_SUP_RESTART_CHILD] = serve_restart,
+	[RA_SUP_DELETE_CHILD] = serve_delete,
+	[RA_SUP_WHICH_CHILDREN] = serve_which,
+	[RA_SUP_COUNT_CHILDREN] = serve_count,
+};
+
 void ra__sup_serve(struct sup_state *st, const struct sup_step *s)
 {
-	switch (s->wire.req.op) {
-	case RA_SUP_START_CHILD:
-		serve_start(st, s);
-		break;
-	case RA_SUP_TERMINATE_CHILD:
-		serve_terminate(st, s);
-		break;
-	case RA_SUP_RESTART_CHILD:
-		serve_restart(st, s);
-		break;
-	case RA_SUP_DELETE_CHILD:
-		serve_delete(st, s);
-		break;
-	case RA_SUP_WHICH_CHILDREN:
-		serve_which(st, s);
-		break;
-	case RA_SUP_COUNT_CHILDREN:
-		serve_count(st, s);
-		break;
-	default:
+	unsigned op = (unsigned)s->wire.req.op;
+
+	if (op < sizeof(serve) / sizeof(serve[0]) && serve[op])
+		serve[op](st, s);
+	else
 		answer(st, s, -EINVAL, RA_REF_NULL);
-	}
 }
