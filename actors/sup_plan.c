@@ -114,6 +114,21 @@ static uint32_t shutdown_ms(const struct sup_child *c)
 					     : RA_SHUTDOWN_DEFAULT_MS;
 }
 
+/* `c` has stopped at our request: report it, drop it if it goes. */
+static void forget_child(struct sup_state *st, struct sup_child *c, int code,
+			 const char *why)
+{
+	ra_ref_t was = c->ref;
+
+	c->kill_tref = 0;
+	c->mref = 0;
+	c->ref = RA_REF_NULL;
+	c->phase = CHILD_STOPPED;
+	ra__sup_report(st, RA_SUP_CHILD_TERMINATED, c, was, code, why);
+	if (c->delete_when_down || c->spec.restart == RA_TEMPORARY)
+		ra__sup_child_del(st, c);
+}
+
 /* Send the exit signal and arm the timer; the DOWN comes later. */
 static void begin_terminate(struct sup_state *st, struct sup_child *c)
 {
@@ -126,7 +141,7 @@ static void begin_terminate(struct sup_state *st, struct sup_child *c)
 	if (ra_monitor(self, c->ref, &c->mref) < 0) {
 		/* No DOWN will tell us: kill it and count it gone now. */
 		(void)ra_exit_other(self, c->ref, RA_EXIT_KILL, NULL);
-		ra__sup_child_down(st, c, RA_EXIT_KILLED, "no memory");
+		forget_child(st, c, RA_EXIT_KILLED, "no memory for a monitor");
 		return;
 	}
 	st->waiting++;
@@ -145,17 +160,9 @@ static void begin_terminate(struct sup_state *st, struct sup_child *c)
 void ra__sup_child_down(struct sup_state *st, struct sup_child *c, int code,
 			const char *why)
 {
-	ra_ref_t was = c->ref;
-
 	if (c->kill_tref)
 		(void)ra_cancel_timer(st->self, c->kill_tref);
-	c->kill_tref = 0;
-	c->mref = 0;
-	c->ref = RA_REF_NULL;
-	c->phase = CHILD_STOPPED;
-	ra__sup_report(st, RA_SUP_CHILD_TERMINATED, c, was, code, why);
-	if (c->delete_when_down || c->spec.restart == RA_TEMPORARY)
-		ra__sup_child_del(st, c);
+	forget_child(st, c, code, why);
 	if (st->waiting && --st->waiting == 0)
 		ra__sup_plan_run(st);
 }
