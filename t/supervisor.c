@@ -367,12 +367,22 @@ static void test_bad_specs(void)
 	       "[%u] simple_one_for_one with two templates: -EINVAL", nsh);
 	is_int(ra_runtime_sup_start(rt, NULL, NULL, &r), -EINVAL,
 	       "[%u] spec NULL: -EINVAL", nsh);
+	t = s;
+	t.intensity = 100001;
+	is_int(ra_runtime_sup_start(rt, &t, NULL, &r), -EINVAL,
+	       "[%u] intensity over 100000: -EINVAL", nsh);
+	is_int(ra_runtime_sup_start(NULL, &s, NULL, &r), -EINVAL,
+	       "[%u] rt NULL: -EINVAL", nsh);
+	is_int(ra_runtime_sup_which_children(rt, r, SEC, NULL, NULL), -EINVAL,
+	       "[%u] which_children without out: -EINVAL", nsh);
+	is_int(ra_runtime_sup_count_children(rt, r, SEC, NULL), -EINVAL,
+	       "[%u] count_children without out: -EINVAL", nsh);
 	is_int(ra_runtime_wait_idle(rt, SEC), 0,
 	       "[%u] nothing was started by bad specs", nsh);
 }
 
 #define ROW_TESTS 5
-#define OTHER_TESTS (7 + 4 + 4 + 2 + 9)
+#define OTHER_TESTS (7 + 4 + 4 + 2 + 13)
 
 int main(void)
 {
