@@ -11,8 +11,11 @@
  *
  * Timers (core/timer.h, actors/timers.c): each pass fires the timers
  * whose deadline has passed; the nearest deadline ends the idle poll
- * early and bounds the sleep. With no timer armed none of this costs more
- * than a NULL test, and an idle runtime still sleeps without a bound.
+ * early and bounds the sleep. A sleep for a timer ends early by the
+ * shard's measured wake-up latency and polls the rest of the way, so the
+ * timer fires within a few us instead of one wake-up late. With no timer
+ * armed none of this costs more than a NULL test, and an idle runtime
+ * still sleeps without a bound.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -76,6 +79,10 @@ static bool ra__under_valgrind(void)
 #define REAP_BATCH 256
 /* Pure spinning part of the idle poll window. */
 #define RA_SPIN_NS 5000
+/* Most a timer sleep ends early (and so is polled) for wake-up latency. */
+#define RA_TIMER_EARLY_MAX_NS 100000
+/* Overshoots above this (a preempted vCPU) do not teach the estimate. */
+#define RA_WAKE_LAT_SAMPLE_MAX_NS 500000
 
 RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 {
@@ -220,13 +227,28 @@ static bool spin_round(ra_shard_t *sh)
 }
 
 /*
- * Poll the CQ for the poll window, or until `next_timer` (absolute ns)
- * comes, whichever is first; true if a CQE showed up or the timer is due
- * before the window ended.
+ * How long before a timer's deadline a sleep for it should end: the
+ * shard's wake-up latency as measured (core/shard.h, wake_lat_ns), at
+ * most RA_TIMER_EARLY_MAX_NS, and 0 when polling is turned off.
  */
-static bool poll_cq(ra_shard_t *sh, uint64_t next_timer)
+static uint64_t timer_margin(const ra_shard_t *sh)
 {
-	uint64_t start, now;
+	if (!sh->poll_min_ns)
+		return 0;
+	return sh->wake_lat_ns < RA_TIMER_EARLY_MAX_NS ? sh->wake_lat_ns
+						       : RA_TIMER_EARLY_MAX_NS;
+}
+
+/*
+ * Poll the CQ for the poll window; true if a CQE showed up or the timer
+ * due at `next_timer` (absolute ns) came. The poll stops at that
+ * deadline, and goes on past the window to it when it is less than
+ * `margin` (a wake-up) beyond: a sleep that short would end late anyway.
+ */
+static bool poll_cq(ra_shard_t *sh, uint64_t next_timer, uint64_t margin)
+{
+	uint64_t start, now, until;
+	bool cqe = false;
 
 	if (!sh->idle_poll_ns)
 		return false;
@@ -238,17 +260,20 @@ static bool poll_cq(ra_shard_t *sh, uint64_t next_timer)
 	if (spin_round(sh))
 		return true;
 	start = now = ra__now_ns();
+	until = start + sh->idle_poll_ns;
+	if (next_timer < until + margin)
+		until = next_timer;
 	for (;;) {
-		if (spin_round(sh))
+		if ((cqe = spin_round(sh)))
 			break;
 		now = ra__now_ns();
-		if (now - start >= sh->idle_poll_ns || now >= next_timer)
+		if (now >= until)
 			break;
 		if (now - start >= RA_SPIN_NS)
 			sched_yield();
 	}
 	ra__stat_add(&sh->stats.idle_ns, now - start);
-	return now - start < sh->idle_poll_ns;
+	return cqe || now >= next_timer;
 }
 
 /*
@@ -288,7 +313,23 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* Sleep until a CQE, or at most until `next_timer` (absolute ns). */
+/*
+ * A sleep bounded by a timer ended at `now`, `until` being its bound:
+ * learn how late such a wake-up comes (EWMA, 1/8 per sample).
+ */
+static void learn_wake_latency(ra_shard_t *sh, uint64_t until, uint64_t now)
+{
+	uint64_t late = now - until;
+
+	if (now < until || late > RA_WAKE_LAT_SAMPLE_MAX_NS)
+		return;
+	sh->wake_lat_ns = sh->wake_lat_ns - sh->wake_lat_ns / 8 + late / 8;
+}
+
+/*
+ * Sleep until a CQE, or at most until `next_timer` (absolute ns; the
+ * caller took the wake-up margin off already).
+ */
 static void sleep_for_cqe(ra_shard_t *sh, uint64_t next_timer)
 {
 	uint64_t now = ra__now_ns(), until = next_timer;
@@ -322,6 +363,9 @@ static void sleep_for_cqe(ra_shard_t *sh, uint64_t next_timer)
 		until = earliest(until, now + 50000);
 	}
 	wait_cqe_until(sh, until);
+	if (until == next_timer && next_timer != RA_TIMER_NEVER &&
+	    !cq_has_work(sh))
+		learn_wake_latency(sh, until, ra__now_ns());
 	ck_pr_store_32(&sh->sleeping, 0);
 }
 
@@ -346,12 +390,13 @@ static void adapt_poll_window(ra_shard_t *sh, uint64_t slept_ns)
 static void idle(ra_shard_t *sh)
 {
 	uint64_t t0, next_timer = ra__theap_next(&sh->timers);
+	uint64_t margin = next_timer == RA_TIMER_NEVER ? 0 : timer_margin(sh);
 
 	ck_pr_store_32(&sh->idle, 1);
 	if (sh->steal_on)
 		ra__steal_publish_load(sh);
 	submit(sh);
-	if (poll_cq(sh, next_timer))
+	if (poll_cq(sh, next_timer, margin))
 		goto out;
 	/* Nothing came in the poll window: ask a loaded shard for work. */
 	if (sh->steal_on) {
@@ -367,9 +412,9 @@ static void idle(ra_shard_t *sh)
 	if (io_uring_cq_ready(&sh->ring))
 		goto out;
 	t0 = ra__now_ns();
-	if (next_timer <= t0)
-		goto out;	/* a timer is due: the loop fires it */
-	sleep_for_cqe(sh, next_timer);
+	if (next_timer <= t0 + margin)
+		goto out;	/* due, or too soon to sleep: poll to it */
+	sleep_for_cqe(sh, next_timer - margin);
 	t0 = ra__now_ns() - t0;
 	ra__stat_add(&sh->stats.idle_ns, t0);
 	/*

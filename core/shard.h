@@ -52,6 +52,12 @@ typedef struct ra_shard {
 	 */
 	ra_theap_t timers;
 	uint64_t timer_seq;		/* last timer/ask reference counter */
+	/*
+	 * How late a sleep bounded by a timer wakes, in ns (an EWMA of the
+	 * overshoot): such a sleep ends this much before the deadline and
+	 * the shard polls the rest of the way (core/shard.c).
+	 */
+	uint64_t wake_lat_ns;
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */

@@ -850,12 +850,14 @@ RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg);
 /*
  * A timer lives on the home shard of the actor that armed it, in that
  * shard's deadline heap; the shard fires it on its first loop pass at or
- * after the deadline (CLOCK_MONOTONIC, the clock of ra_now_ns()), and
- * an idle shard bounds its poll and its sleep by the nearest deadline,
- * so a timer is never early and late by the shard's wake-up (measured in
- * ra_stats_t.timer_late_ns and docs/results.md) plus whatever the shard
- * was busy with. A stealable actor's timers move with it. Timers are
- * cancelled when the actor that armed them exits (ra_exit, step 2).
+ * after the deadline (CLOCK_MONOTONIC, the clock of ra_now_ns()). An
+ * idle shard polls up to the nearest deadline, or sleeps until just
+ * before it and polls the rest, so a timer is never early and usually a
+ * few us late, more when its shard is busy running other actors or the
+ * machine is loaded (ra_stats_t.timer_late_ns; docs/results.md). A shard
+ * with no timer armed idles exactly as before. A stealable actor's
+ * timers move with it. Timers are cancelled when the actor that armed
+ * them exits (ra_exit, step 2).
  *
  * A timer reference (tref) is unique in the runtime and never 0; it is
  * only meaningful to the actor that armed the timer.

@@ -13,7 +13,7 @@ set -u
 
 builddir=${top_builddir:-.}
 limit=${BENCH_QUICK_TIMEOUT:-60}
-programs="ping_pong messaging fanout fs net savina memory hotspot"
+programs="ping_pong messaging fanout fs net savina memory hotspot timers"
 
 present=()
 for p in $programs; do

@@ -21,7 +21,8 @@
  *     another shard than armed; periodic ones cancel wherever they are.
  * 10. Bad input: -EINVAL, -ENOENT.
  *
- * RA_SEED seeds the random delays; RA_ITERS the race loop (default 1500).
+ * RA_SEED seeds the random delays; RA_TIMER_ITERS sets the rounds of the
+ * race loop (default 1500).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -461,7 +462,7 @@ static void test_queued(void)
 
 static void test_race(void)
 {
-	unsigned iters = (unsigned)tap_env_ull("RA_ITERS", 1500);
+	unsigned iters = (unsigned)tap_env_ull("RA_TIMER_ITERS", 1500);
 	unsigned zero = 0, noent = 0, bad = 0;
 
 	if (iters > MAX_RACE)
@@ -474,14 +475,28 @@ static void test_race(void)
 	for (unsigned i = 0; i < iters; i++) {
 		struct cmd c = { .id = i, .periodic = i % 5 == 4,
 				 .delay = (rn(300) + 20) * 1000 };
+		struct timespec ts = { 0, (long)rn(400) * 1000 };
 
-		ra_runtime_send(rt, tester, C_RACE_ARM, &c, sizeof(c));
-		/* Cancel at once, or after 0-400 us: either may win. */
-		if (rn(4)) {
-			struct timespec ts = { 0, (long)rn(400) * 1000 };
-
-			nanosleep(&ts, NULL);
+		/*
+		 * Mostly a real race: cancel at once or after 0-400 us. One
+		 * round in 16 each is all but sure to go either way (a 0 ms
+		 * timer cancelled 5 ms later, a 50 ms one cancelled at
+		 * once), so a loaded machine still shows both outcomes.
+		 */
+		if (i % 16 == 0) {
+			c.delay = 0;
+			c.periodic = 0;
+			ts.tv_nsec = 5000000;
+		} else if (i % 16 == 1) {
+			c.delay = 50 * MS;
+			c.periodic = 0;
+			ts.tv_nsec = 0;
+		} else if (!rn(4)) {
+			ts.tv_nsec = 0;
 		}
+		ra_runtime_send(rt, tester, C_RACE_ARM, &c, sizeof(c));
+		if (ts.tv_nsec)
+			nanosleep(&ts, NULL);
 		ra_runtime_send(rt, tester, C_RACE_CANCEL, &c, sizeof(c));
 	}
 	cmd(C_SYNC, 0, 0, tester);
