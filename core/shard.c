@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
+#include "actors/fence.h"
 #include "actors/steal.h"
 #include "core/clock.h"
 #include "core/errors.h"
@@ -203,6 +204,9 @@ static void steal_check(ra_shard_t *sh)
 	ra__steal_maybe(sh, now);
 	if (ck_pr_load_32(&sh->nstealable) && !ra__runq_empty(&sh->runq))
 		ra__steal_offer(sh, now);
+	/* A round that found no envelope to start with (-ENOMEM). */
+	if (ra_unlikely(sh->fence_need > sh->fence_started))
+		ra__fence_kick(sh);
 }
 
 /*

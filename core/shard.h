@@ -75,6 +75,11 @@ typedef struct ra_shard {
 	uint64_t steal_backoff_ns;	/* current wait after a fruitless try */
 	uint64_t steal_next_ns;		/* no attempt before this time */
 	uint64_t offer_next_ns;		/* no STEAL_OFFER before this time */
+	/* Stealable at run time (actors/fence.c); this thread's too. */
+	uint64_t fence_started;		/* last round whose FENCEs were posted */
+	uint64_t fence_done;		/* last round every peer acknowledged */
+	uint64_t fence_need;		/* round the waiting actors need */
+	unsigned fence_acks;		/* acks still due for fence_started */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;

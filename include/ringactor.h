@@ -315,12 +315,16 @@ RA_API unsigned ra_shard_id(const ra_ctx_t *self);
 
 /*
  * Allow (on) or forbid (!on) work stealing to migrate this actor from now
- * on; takes effect at once (the decision is made on this shard, between
- * callbacks). Only actors spawned with RA_SPAWN_STEALABLE can be made
- * stealable again: for others, senders do not count their messages in
- * flight, so a move could not be made safe. Pinning (!on) always works.
- * Home shard. Returns 0, -EINVAL (self NULL), or -EPERM (on, and the
- * actor was not spawned stealable).
+ * on. Pinning takes effect at once (the decision is made on this shard,
+ * between callbacks). Allowing does too for an actor spawned with
+ * RA_SPAWN_STEALABLE. An actor spawned pinned may move only once every
+ * other shard has acknowledged the change (one msg_ring hop each way,
+ * done by the runtime; refusals meanwhile count as refusals_in_flight):
+ * senders to a pinned actor do not count their messages in flight, and
+ * the round proves none sent uncounted is still on its way. From the
+ * first allowing call on, messages to it from other shards cost a locked
+ * increment and decrement each, as for an actor spawned stealable, even
+ * once it is pinned again. Home shard. Returns 0 or -EINVAL (self NULL).
  */
 RA_API int ra_set_stealable(ra_ctx_t *self, bool on);
 
