@@ -502,7 +502,12 @@ RA_COLD void ra__shard_drain_after_stop(ra_shard_t *sh)
 
 	if (sh->ring_fd < 0)
 		return;
-	/* Batches sent to us after our loop ended: free owned payloads. */
+	/*
+	 * Batches sent to us after our loop ended: free owned payloads.
+	 * Every actor had stopped by then, so each message is a dead letter;
+	 * counting it keeps "delivered or counted" true to the end (our
+	 * thread is joined: the counters are ours to write now).
+	 */
 	while (io_uring_peek_cqe(&sh->ring, &cqe) == 0) {
 		if (ra__ud_kind(cqe->user_data) == RA_UD_MSGS) {
 			ra_envelope_t *e = ra__ud_ptr(cqe->user_data);
@@ -511,6 +516,8 @@ RA_COLD void ra__shard_drain_after_stop(ra_shard_t *sh)
 			while (e) {
 				ra_envelope_t *next = e->next;
 
+				if (e->kind == RA_ENV_USER)
+					ra__stat_inc(&sh->stats.dead_letters);
 				ra__envelope_drop_payload(e);
 				if (e->origin == RA_ORIGIN_HEAP)
 					free(e);

@@ -124,7 +124,10 @@ int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);
 void ra__shard_fini(ra_shard_t *sh);
 void *ra__shard_main(void *arg);
 
-/* Free payloads of envelopes still in this shard's CQ after it stopped. */
+/*
+ * Free payloads of envelopes still in this shard's CQ after its thread
+ * was joined, counting the messages among them as dead letters.
+ */
 void ra__shard_drain_after_stop(ra_shard_t *sh);
 
 #endif /* RA_CORE_SHARD_H */

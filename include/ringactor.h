@@ -196,6 +196,17 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out);
 RA_API int ra_runtime_destroy(ra_runtime_t *rt);
 
 /*
+ * The first half of ra_runtime_destroy(): stop every actor and join every
+ * shard thread, but keep the runtime's memory, so that ra_stats_snapshot()
+ * and ra_shard_info() read the final figures (every message sent is by
+ * then either delivered or counted in dead_letters). After it, spawns
+ * fail with -ESHUTDOWN and sends with -ESRCH; ra_runtime_destroy() frees
+ * what is left. Any non-shard thread; a second call does nothing.
+ * Returns 0, -EINVAL (rt NULL) or -EDEADLK (called from a shard).
+ */
+RA_API int ra_runtime_stop(ra_runtime_t *rt);
+
+/*
  * Block the calling (non-shard) thread until the runtime has no live
  * actors, or until `timeout_ns` has passed (0 = wait forever). Returns 0
  * when empty, -ETIMEDOUT, -EINVAL (rt NULL) or -EDEADLK (called from a
