@@ -58,7 +58,8 @@ void ra__fence_kick(ra_shard_t *sh)
 				e = list->next;
 				ra__pool_put(&sh->pool, list);
 			}
-			return;		/* -ENOMEM: the steal check retries */
+			/* -ENOMEM: the periodic steal check retries. */
+			return;
 		}
 		e->next = list;
 		list = e;
@@ -75,7 +76,7 @@ void ra__fence_kick(ra_shard_t *sh)
 		ra__msgring_post(sh, i, e);
 	}
 	if (!sh->fence_acks)
-		round_done(sh);		/* a single shard: nobody to ask */
+		round_done(sh);	/* a single shard: nobody to ask */
 }
 
 /* One peer has answered the round in flight. */
