@@ -690,7 +690,9 @@ typedef struct ra_stats {
 	 * by the first cause that applied, in this order:
 	 * refusals_below_margin (the victim's own load no longer exceeds the
 	 * thief's by the margin, or it is shutting down), refusals_in_flight
-	 * (a candidate had a message to it in flight when the victim checked),
+	 * (a candidate had a message to it in flight when the victim checked,
+	 * or was made stealable at run time and its shard's round of
+	 * acknowledgements had not ended; see ra_set_stealable()),
 	 * refusals_not_quiescent (stealable actors there, but each running
 	 * its init, stopping, or with I/O pending), refusals_pinned (no
 	 * stealable actor there, or the budget of this turn is spent).
