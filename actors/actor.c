@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "actors/actor.h"
+#include "actors/fence.h"
 #include "actors/signal.h"
 #include "actors/timers.h"
 #include "core/clock.h"
@@ -259,11 +260,12 @@ RA_API int ra_set_stealable(ra_ctx_t *self, bool on)
 	if (!self)
 		return -EINVAL;
 	/*
-	 * Only senders to an actor published RA_SLOT_STEALABLE count their
-	 * messages in flight; without that count a move could strand one.
+	 * Senders count their messages in flight only to a slot marked
+	 * STEALABLE: mark it, and let the actor move only after the round
+	 * that proves no uncounted message is still on its way.
 	 */
 	if (on && !self->stealable)
-		return -EPERM;
+		ra__fence_make_stealable(self->shard, self);
 	self->steal_ok = on;
 	return 0;
 }

@@ -42,7 +42,11 @@ struct ra_actor {
 	ra_ref_t ref;			/* our own reference */
 	uint8_t status;			/* enum ra_actor_status */
 	bool in_runq;			/* queued on shard->runq */
-	bool stealable;			/* spawned RA_SPAWN_STEALABLE */
+	/*
+	 * The slot says STEALABLE, so cross-thread senders count their
+	 * messages: spawned RA_SPAWN_STEALABLE, or made so at run time.
+	 */
+	bool stealable;
 	bool steal_ok;			/* ra_set_stealable(): may move now */
 	bool stop_requested;		/* stop after the current callback */
 	int stop_reason;		/* first reason given */
@@ -52,6 +56,11 @@ struct ra_actor {
 	struct ra_actor *all_next;
 	ra_envelope_t *cur_env;		/* envelope of the running behavior */
 	bool trap_exit;			/* ra_trap_exit() */
+	/*
+	 * Made stealable at run time: it may move only once its shard's
+	 * fence_done reaches this round (actors/fence.h); 0 = no wait.
+	 */
+	uint64_t fence_round;
 	/* Links, monitors, name, exit text (actors/signal.h); NULL = none. */
 	struct ra_sup *sup;
 	/* Armed timers and outstanding asks (actors/timers.h); NULL = none. */

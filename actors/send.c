@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "actors/actor.h"
+#include "actors/fence.h"
 #include "actors/signal.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
@@ -36,6 +37,8 @@ static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
 		/* Waking us was the point: idle() will ask at once. */
 		sh->steal_next_ns = 0;
 		ra__envelope_release(sh, e);
+	} else if (e->kind >= RA_ENV_FENCE) {
+		ra__fence_receive(sh, e);
 	} else {
 		ra_actor_t *a = e->u.buf;
 
@@ -82,6 +85,10 @@ void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
 		/* The thief cannot take it: take our actor back. */
 		ra__steal_arrive(sh, e->u.buf);
 		ra__envelope_release(sh, e);
+		return;
+	}
+	if (e->kind == RA_ENV_FENCE) {
+		ra__fence_failed(sh, e);
 		return;
 	}
 	if (e->flags & RA_ENV_COUNTED)
@@ -360,13 +367,16 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 		return -ENOMEM;
 	fill_header(e, to, RA_REF_NULL, type, kind, 0);
 	ret = fill_payload(e, data, len, true);
-	home = (int)ra__slot_word_home(w);
 	/*
-	 * A stealable target: count the message (see send_stealable());
-	 * we have no loop to park in, and a hand-off takes one msg_ring
-	 * hop, so wait it out.
+	 * Count the message (see send_stealable()) whatever the slot says:
+	 * a pinned target may be made stealable while we send, and the
+	 * round that covers shard senders (actors/fence.h) does not cover
+	 * the injection ring. Cold path: one locked add more per call. We
+	 * have no loop to park in, and a hand-off takes one msg_ring hop,
+	 * so wait it out.
 	 */
-	while (ret == 0 && (w & RA_SLOT_STEALABLE)) {
+	home = -EBUSY;
+	while (ret == 0) {
 		home = ra__slot_send_begin_any(s, to.gen);
 		if (home != -EBUSY)
 			break;
@@ -374,7 +384,7 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	}
 	if (ret == 0 && home < 0)
 		ret = home;
-	else if (ret == 0 && (w & RA_SLOT_STEALABLE))
+	else if (ret == 0)
 		e->flags |= RA_ENV_COUNTED;
 	if (ret == 0)
 		ret = ra__runtime_inject(rt, (unsigned)home, e);

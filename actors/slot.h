@@ -33,8 +33,9 @@ struct ra_actor;
 
 #define RA_SLOT_ALIVE		0x1ull
 /*
- * Spawned stealable: cross-thread senders count their messages in
- * `inflight` (actors/send.c). Set at publication, never changed.
+ * Cross-thread senders count their messages in `inflight`
+ * (actors/send.c). Set at publication for RA_SPAWN_STEALABLE, or later
+ * by the home shard (ra_set_stealable(), actors/fence.h); never cleared.
  */
 #define RA_SLOT_STEALABLE	0x2ull
 /*

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "actors/actor.h"
+#include "actors/fence.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
 #include "core/msgring.h"
@@ -208,7 +209,7 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	const ra_config_t *c = &sh->rt->cfg;
 	ra_actor_t *best[RA_STEAL_BATCH_MAX];
 	unsigned nbest = 0, moved = 0, cap = c->steal_batch;
-	bool seen_busy = false, refused = false;
+	bool seen_busy = false, refused = false, fencing = false;
 	uint64_t load = ra__steal_load(sh), moved_load = 0;
 
 	if (sh->shutdown_seen || !sh->steal_on || thief >= sh->nshards ||
@@ -224,6 +225,11 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	for (ra_actor_t *a = sh->actors; a && cap; a = a->all_next) {
 		if (!a->stealable || !a->steal_ok)
 			continue;
+		/* Made stealable lately: uncounted sends may be on the way. */
+		if (!ra__fence_passed(sh, a)) {
+			fencing = true;
+			continue;
+		}
 		/*
 		 * Quiescent: not running (we are between runs on its own
 		 * thread), started, not stopping, no I/O in the kernel.
@@ -251,7 +257,7 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	if (moved) {
 		sh->steal_given += moved;
 		ra__stat_inc(&sh->stats.steal_successes);
-	} else if (refused) {
+	} else if (refused || fencing) {
 		ra__stat_inc(&sh->stats.refusals_in_flight);
 	} else if (seen_busy) {
 		ra__stat_inc(&sh->stats.refusals_not_quiescent);
@@ -269,6 +275,7 @@ void ra__steal_arrive(ra_shard_t *sh, ra_actor_t *a)
 
 	/* The msg_ring batch carried the victim's writes to `a` (tsan.h). */
 	a->shard = sh;
+	a->fence_round = 0;	/* it passed its round to be chosen */
 	ra__actor_list_add(sh, a);
 	sh->backlog += a->mbox.count;
 	/* Deadlines are absolute: the victim's timers fire here on time. */

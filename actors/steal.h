@@ -23,6 +23,8 @@ struct ra_actor;
 #define RA_STEAL_BATCH_MAX	64u
 /* A working shard considers stealing (and offering) every this many passes. */
 #define RA_STEAL_PASS_EVERY	16u
+/* A shard holding stealable actors reaps every this many actor runs. */
+#define RA_STEAL_MIDPASS_RUNS	4u
 
 /* Set up a shard's stealing state from the runtime's config. */
 void ra__steal_init(ra_shard_t *sh);

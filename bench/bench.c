@@ -1038,6 +1038,7 @@ void bench_steal_count_add(struct bench_steal_count *c,
 			    start->refusals_not_quiescent;
 	c->pinned += end->refusals_pinned - start->refusals_pinned;
 	c->dead_letters += end->dead_letters - start->dead_letters;
+	c->sleeps += end->sleeps - start->sleeps;
 }
 
 int bench_runtime_create(const char *prog, const ra_config_t *cfg,

@@ -498,6 +498,7 @@ struct bench_steal_count {
 	uint64_t attempts, successes, migrated;
 	uint64_t below_margin, in_flight, not_quiescent, pinned;
 	uint64_t dead_letters;
+	uint64_t sleeps;	/* shards that slept in the kernel */
 };
 
 /* `*c` += `*end` - `*start` for every counter above. */

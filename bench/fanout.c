@@ -675,9 +675,10 @@ static void steal_count_print(const char *label,
 	       " (%.1f/batch), successes %" PRIu64 ", actors migrated %"
 	       PRIu64 " (%.1f/batch); refused: below margin %" PRIu64
 	       ", in flight %" PRIu64 ", not quiescent %" PRIu64 ", pinned %"
-	       PRIu64 "\n", label, batches, c->attempts, c->attempts / b,
-	       c->successes, c->migrated, c->migrated / b, c->below_margin,
-	       c->in_flight, c->not_quiescent, c->pinned);
+	       PRIu64 "; shard sleeps %.1f/batch\n", label, batches,
+	       c->attempts, c->attempts / b, c->successes, c->migrated,
+	       c->migrated / b, c->below_margin, c->in_flight,
+	       c->not_quiescent, c->pinned, c->sleeps / b);
 	printf("%-18s workers per shard at the end:", "");
 	for (unsigned i = 0; i < nshards; i++)
 		printf(" %d", where[i]);

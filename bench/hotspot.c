@@ -420,10 +420,11 @@ static void steal_count_print(const struct side *sd, unsigned nshards)
 	       " (%.1f/burst), successes %" PRIu64 ", actors migrated %"
 	       PRIu64 " (%.1f/burst); refused: below margin %" PRIu64
 	       ", in flight %" PRIu64 ", not quiescent %" PRIu64 ", pinned %"
-	       PRIu64 "; dead letters %" PRIu64 "\n", sd->label, sd->s.n,
-	       c->attempts, c->attempts / b, c->successes, c->migrated,
-	       c->migrated / b, c->below_margin, c->in_flight,
-	       c->not_quiescent, c->pinned, c->dead_letters);
+	       PRIu64 "; dead letters %" PRIu64 "; shard sleeps %.1f/burst\n",
+	       sd->label, sd->s.n, c->attempts, c->attempts / b,
+	       c->successes, c->migrated, c->migrated / b, c->below_margin,
+	       c->in_flight, c->not_quiescent, c->pinned, c->dead_letters,
+	       c->sleeps / b);
 	printf("%-18s workers per shard at the end:", "");
 	for (unsigned i = 0; i < nshards; i++)
 		printf(" %d", sd->where[i]);

@@ -376,13 +376,23 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 	return 0;
 }
 
-RA_API int ra_runtime_destroy(ra_runtime_t *rt)
+RA_API int ra_runtime_stop(ra_runtime_t *rt)
 {
 	if (!rt)
 		return -EINVAL;
 	if (ra__tls_shard)
 		return -EDEADLK;
-	stop_shards(rt, rt->nshards);
-	free_runtime(rt);
+	if (!rt->stopped)
+		stop_shards(rt, rt->nshards);
+	rt->stopped = true;
 	return 0;
+}
+
+RA_API int ra_runtime_destroy(ra_runtime_t *rt)
+{
+	int ret = ra_runtime_stop(rt);
+
+	if (ret == 0)
+		free_runtime(rt);
+	return ret;
 }

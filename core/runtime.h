@@ -44,6 +44,7 @@ struct ra_runtime {
 	uint64_t next_mref;		/* last monitor reference issued */
 
 	ra_registry_t names;		/* ra_register(), actors/registry.c */
+	bool stopped;			/* ra_runtime_stop() joined the shards */
 };
 
 /*

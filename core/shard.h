@@ -63,6 +63,7 @@ typedef struct ra_shard {
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */
 	uint64_t poll_min_ns;		/* cfg.idle_poll_ns */
 	uint64_t poll_max_ns;		/* cfg.idle_poll_max_ns */
+	uint64_t spin_ns;		/* pure spin before yielding, per poll */
 	uint32_t timing_mask;		/* timing_sample - 1 */
 	uint32_t timing_tick;		/* sends and completions so far */
 	bool timing;			/* timing_sample != 0 */
@@ -87,6 +88,11 @@ typedef struct ra_shard {
 	uint64_t steal_backoff_ns;	/* current wait after a fruitless try */
 	uint64_t steal_next_ns;		/* no attempt before this time */
 	uint64_t offer_next_ns;		/* no STEAL_OFFER before this time */
+	/* Stealable at run time (actors/fence.c); this thread's too. */
+	uint64_t fence_started;		/* last round whose FENCEs were posted */
+	uint64_t fence_done;		/* last round every peer acknowledged */
+	uint64_t fence_need;		/* round the waiting actors need */
+	unsigned fence_acks;		/* acks still due for fence_started */
 	ra_shard_stats_t stats;		/* single writer: this thread */
 	ra_shard_hists_t hists;		/* single writer: this thread */
 	pthread_t thread;
@@ -131,7 +137,10 @@ int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);
 void ra__shard_fini(ra_shard_t *sh);
 void *ra__shard_main(void *arg);
 
-/* Free payloads of envelopes still in this shard's CQ after it stopped. */
+/*
+ * Free payloads of envelopes still in this shard's CQ after its thread
+ * was joined, counting the messages among them as dead letters.
+ */
 void ra__shard_drain_after_stop(ra_shard_t *sh);
 
 #endif /* RA_CORE_SHARD_H */

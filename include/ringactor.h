@@ -210,6 +210,17 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out);
 RA_API int ra_runtime_destroy(ra_runtime_t *rt);
 
 /*
+ * The first half of ra_runtime_destroy(): stop every actor and join every
+ * shard thread, but keep the runtime's memory, so that ra_stats_snapshot()
+ * and ra_shard_info() read the final figures (every message sent is by
+ * then either delivered or counted in dead_letters). After it, spawns
+ * fail with -ESHUTDOWN and sends with -ESRCH; ra_runtime_destroy() frees
+ * what is left. Any non-shard thread; a second call does nothing.
+ * Returns 0, -EINVAL (rt NULL) or -EDEADLK (called from a shard).
+ */
+RA_API int ra_runtime_stop(ra_runtime_t *rt);
+
+/*
  * Block the calling (non-shard) thread until the runtime has no live
  * actors, or until `timeout_ns` has passed (0 = wait forever). Returns 0
  * when empty, -ETIMEDOUT, -EINVAL (rt NULL) or -EDEADLK (called from a
@@ -335,12 +346,16 @@ RA_API unsigned ra_shard_id(const ra_ctx_t *self);
 
 /*
  * Allow (on) or forbid (!on) work stealing to migrate this actor from now
- * on; takes effect at once (the decision is made on this shard, between
- * callbacks). Only actors spawned with RA_SPAWN_STEALABLE can be made
- * stealable again: for others, senders do not count their messages in
- * flight, so a move could not be made safe. Pinning (!on) always works.
- * Home shard. Returns 0, -EINVAL (self NULL), or -EPERM (on, and the
- * actor was not spawned stealable).
+ * on. Pinning takes effect at once (the decision is made on this shard,
+ * between callbacks). Allowing does too for an actor spawned with
+ * RA_SPAWN_STEALABLE. An actor spawned pinned may move only once every
+ * other shard has acknowledged the change (one msg_ring hop each way,
+ * done by the runtime; refusals meanwhile count as refusals_in_flight):
+ * senders to a pinned actor do not count their messages in flight, and
+ * the round proves none sent uncounted is still on its way. From the
+ * first allowing call on, messages to it from other shards cost a locked
+ * increment and decrement each, as for an actor spawned stealable, even
+ * once it is pinned again. Home shard. Returns 0 or -EINVAL (self NULL).
  */
 RA_API int ra_set_stealable(ra_ctx_t *self, bool on);
 
@@ -1133,7 +1148,9 @@ typedef struct ra_stats {
 	 * by the first cause that applied, in this order:
 	 * refusals_below_margin (the victim's own load no longer exceeds the
 	 * thief's by the margin, or it is shutting down), refusals_in_flight
-	 * (a candidate had a message to it in flight when the victim checked),
+	 * (a candidate had a message to it in flight when the victim checked,
+	 * or was made stealable at run time and its shard's round of
+	 * acknowledgements had not ended; see ra_set_stealable()),
 	 * refusals_not_quiescent (stealable actors there, but each running
 	 * its init, stopping, or with I/O pending), refusals_pinned (no
 	 * stealable actor there, or the budget of this turn is spent).

@@ -55,11 +55,15 @@ enum ra_env_kind {
 	 * Work stealing (actors/steal.c); handled by the shard, not an
 	 * actor. STEAL_REQ: u.steal = the asking shard and its load.
 	 * MIGRATE: u.buf = the actor handed over (not RA_ENV_OWNED).
-	 * STEAL_OFFER: no payload.
+	 * STEAL_OFFER: no payload. FENCE, FENCE_ACK (actors/fence.c):
+	 * u.fence = the home shard asking and its round; the peer sends
+	 * the same envelope back as the ack.
 	 */
 	RA_ENV_STEAL_REQ,
 	RA_ENV_MIGRATE,
 	RA_ENV_STEAL_OFFER,	/* wakes a sleeping shard to come and steal */
+	RA_ENV_FENCE,
+	RA_ENV_FENCE_ACK,
 };
 
 /* ra_envelope_t.flags */
@@ -106,6 +110,10 @@ typedef struct ra_envelope {
 			uint32_t thief;	/* shard asking for work */
 			uint64_t load;	/* its load when it asked */
 		} steal;	/* RA_ENV_STEAL_REQ */
+		struct {
+			uint32_t home;	/* shard whose actors wait */
+			uint64_t round;	/* its round, counted from 1 */
+		} fence;	/* RA_ENV_FENCE, RA_ENV_FENCE_ACK */
 	} u;
 	/* RA_ENV_TAGGED, TIMER, TIMEOUT, REPLY: the timer or ask reference. */
 	uint64_t tag;

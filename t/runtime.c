@@ -1,6 +1,7 @@
 /*
  * t/runtime.c: runtime start/stop with 1, 2 and 4 shards, repeated;
- * config validation; local and cross-shard ping-pong; wait_idle.
+ * config validation; local and cross-shard ping-pong; wait_idle;
+ * ra_runtime_stop() before destroy.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -186,14 +187,66 @@ static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
 	is_int(ra_runtime_destroy(rt), 0, "%s: destroy", what);
 }
 
+static int quiet_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
+{
+	(void)self;
+	(void)state;
+	(void)m;
+	return 0;
+}
+
+/* Takes messages, answers none; counts its terminate in `terms`. */
+static const ra_actor_def_t quiet_def = {
+	.name = "quiet",
+	.behavior = quiet_behavior,
+	.terminate = pp_term,
+};
+
+/*
+ * ra_runtime_stop(): terminate runs, the figures stay readable, new work
+ * is refused, a second stop does nothing, destroy frees the rest.
+ */
+static void test_stop_then_destroy(void)
+{
+	ra_spawn_opts_t o = { .placement = RA_PLACE_SHARD, .shard = 1 };
+	ra_runtime_t *rt;
+	ra_config_t cfg;
+	ra_stats_t st;
+	ra_ref_t a = RA_REF_NULL;
+	unsigned n = 7;
+
+	ra_config_init(&cfg);
+	cfg.shards = 2;
+	atomic_store(&terms, 0);
+	ok(ra_runtime_create(&cfg, &rt) == 0 &&
+	   ra_runtime_spawn(rt, &quiet_def, NULL, &o, &a) == 0 &&
+	   ra_runtime_send(rt, a, 1, &n, sizeof(n)) == 0,
+	   "stop: an actor, one message");
+	is_int(ra_runtime_stop(rt), 0, "stop: returns 0");
+	is_int(atomic_load(&terms), 1, "stop: terminate ran");
+	ok(ra_stats_snapshot(rt, &st) == 0 && st.actors_live == 0 &&
+	   st.actors_spawned == 1 && st.msgs_delivered + st.dead_letters == 1,
+	   "stop: final figures readable (1 spawned, 0 live, the message "
+	   "delivered or a dead letter)");
+	ra_stats_fini(&st);
+	is_int(ra_runtime_spawn(rt, &quiet_def, NULL, &o, NULL), -ESHUTDOWN,
+	       "stop: spawn after it: -ESHUTDOWN");
+	is_int(ra_runtime_send(rt, a, 1, &n, sizeof(n)), -ESRCH,
+	       "stop: send after it: -ESRCH");
+	is_int(ra_runtime_stop(rt), 0, "stop: a second stop does nothing");
+	is_int(ra_runtime_destroy(rt), 0, "stop: destroy after stop");
+	is_int(ra_runtime_stop(NULL), -EINVAL, "stop(NULL): -EINVAL");
+}
+
 int main(void)
 {
 	tap_timeout(60);
-	plan(3 + 7 + 3 * 10);
+	plan(3 + 7 + 3 * 10 + 9);
 	test_start_stop();
 	test_bad_config();
 	test_pingpong(1, 0, 0, 1, "1 shard");
 	test_pingpong(2, 0, 1, RA_DEFAULT_TIMING_SAMPLE, "2 shards across");
 	test_pingpong(4, 3, 1, 0, "4 shards across");
+	test_stop_then_destroy();
 	return exit_status();
 }
