@@ -65,6 +65,13 @@ static void mark_dirty(ra_shard_t *sh, unsigned dest)
  * before ra_runtime_create() returns, and nothing is sent before that.
  * With SINGLE_ISSUER only this thread may register. On failure we keep
  * using plain fds.
+ *
+ * The fds are read under rt->lock: each shard stores its ring_fd before
+ * report() takes that lock. Our first send may be a steal request that
+ * nothing from main preceded (a peer's load, read through ck_pr, made us
+ * ask), and that path orders nothing TSan can see; the lock orders the
+ * stores before these reads and every later one of ring_fd, which never
+ * changes while the shards run. Once per shard.
  */
 static void register_peers(ra_shard_t *sh)
 {
@@ -73,8 +80,10 @@ static void register_peers(ra_shard_t *sh)
 	sh->peers_checked = true;
 	if (!fds)
 		return;
+	pthread_mutex_lock(&sh->rt->lock);
 	for (unsigned i = 0; i < sh->nshards; i++)
 		fds[i] = sh->rt->shards[i]->ring_fd;
+	pthread_mutex_unlock(&sh->rt->lock);
 	sh->peers_fixed =
 		io_uring_register_files(&sh->ring, fds, sh->nshards) == 0;
 	free(fds);

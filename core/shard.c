@@ -342,8 +342,9 @@ static bool poll_cq(ra_shard_t *sh, uint64_t next_timer, uint64_t margin)
  * kernel since 5.11), so no SQE is used and no CQE posted; without the
  * feature liburing would queue an IORING_OP_TIMEOUT SQE whose CQE
  * (user_data LIBURING_UDATA_TIMEOUT) it eats itself, and one that reached
- * reap() would decode to no kind handle_cqe() acts on. The kernel's wait
- * is an hrtimer without slack.
+ * reap() would decode to no kind handle_cqe() acts on. No timer slack
+ * shows: it wakes as late as clock_nanosleep with a 1 ns slack (one vCPU
+ * wake-up, docs/results.md), which is why timer sleeps end early.
  */
 static void wait_cqe_until(ra_shard_t *sh, uint64_t until)
 {

@@ -823,8 +823,17 @@ static void test_steal(void)
 	   "shard than armed", nsh, (unsigned long long)st.actors_migrated,
 	   atomic_load(&st_moved_fire));
 	ra_stats_fini(&st);
+	/*
+	 * Stop the driver and let the runtime drain before destroying it,
+	 * as the other tests finish. (Under heavy machine load a STOP
+	 * injected right before ra_runtime_destroy was seen leaked by
+	 * LeakSanitizer a few times; not understood yet, not reproduced on
+	 * demand. Waiting for idle keeps this test about timers.)
+	 */
 	ra_runtime_stop_actor(srt, driver);
-	is_int(ra_runtime_destroy(srt), 0, "[%u] steal: destroy", nsh);
+	is_int(ra_runtime_wait_idle(srt, scaled(10 * SEC)) == 0 &&
+	       ra_runtime_destroy(srt) == 0, 1,
+	       "[%u] steal: every actor stopped, destroy", nsh);
 }
 
 int main(void)
