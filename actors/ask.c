@@ -30,13 +30,11 @@ RA_API int ra_ask(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	ra_timer_t *t;
 	int ret;
 
-	if (!self || !aref_out || !timeout_ns)
+	if (!aref_out || !timeout_ns)
 		return -EINVAL;
-	ret = ra__check_payload(type, data, len);
+	ret = ra__timer_precheck(self, type, data, len);
 	if (ret < 0)
 		return ret;
-	if (ra__actor_stopping(self))
-		return -ESHUTDOWN;
 	t = ra__timer_new(self, RA_TIMER_ASK, to, 0, NULL, 0);
 	if (!t)
 		return -ENOMEM;

@@ -342,13 +342,9 @@ void ra__timers_attach(ra_shard_t *sh, ra_actor_t *a)
 			ra__theap_push(&sh->timers, &s->tab[i]->node);
 }
 
-/* ---- public API ---- */
-
-static int arm_send(ra_ctx_t *self, ra_ref_t to, uint64_t delay_ns,
-		    uint64_t period_ns, uint32_t type, const void *data,
-		    size_t len, uint64_t *tref_out)
+int ra__timer_precheck(ra_ctx_t *self, uint32_t type, const void *data,
+			size_t len)
 {
-	ra_timer_t *t;
 	int ret;
 
 	if (!self)
@@ -356,8 +352,20 @@ static int arm_send(ra_ctx_t *self, ra_ref_t to, uint64_t delay_ns,
 	ret = ra__check_payload(type, data, len);
 	if (ret < 0)
 		return ret;
-	if (ra__actor_stopping(self))
-		return -ESHUTDOWN;
+	return ra__actor_stopping(self) ? -ESHUTDOWN : 0;
+}
+
+/* ---- public API ---- */
+
+static int arm_send(ra_ctx_t *self, ra_ref_t to, uint64_t delay_ns,
+		    uint64_t period_ns, uint32_t type, const void *data,
+		    size_t len, uint64_t *tref_out)
+{
+	ra_timer_t *t;
+	int ret = ra__timer_precheck(self, type, data, len);
+
+	if (ret < 0)
+		return ret;
 	t = ra__timer_new(self, RA_TIMER_SEND, to, type, data, len);
 	if (!t)
 		return -ENOMEM;

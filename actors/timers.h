@@ -76,6 +76,14 @@ struct ra_timers {
 	uint32_t n;			/* records in the set */
 };
 
+/*
+ * The checks every arming call makes first: -EINVAL (self NULL, a
+ * reserved type, data NULL with len > 0), -ESHUTDOWN (self is stopping),
+ * else 0.
+ */
+int ra__timer_precheck(ra_ctx_t *self, uint32_t type, const void *data,
+		       size_t len);
+
 /* A new record for `a` (payload copied), not in set or heap; NULL ENOMEM. */
 ra_timer_t *ra__timer_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
 			  uint32_t type, const void *data, size_t len);
