@@ -21,7 +21,9 @@
  * reference until a send says it is stale (-ESRCH): a restarted actor
  * has a new reference under the same name. Every supervisor decision is
  * printed as it happens (ra_sup_spec_t.on_event); at the end, the
- * throughput per second, and how much of it survived the faults.
+ * throughput per second, how much of it survived the faults, and the
+ * restart latency (kill sent -> replacement running) from an HDR
+ * histogram.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -45,6 +47,41 @@ struct options {
 static struct options opt = { 6, 2, 8, 200, 3, 1 };
 static uint64_t t0;
 static atomic_uint restarts, escalations, kills;
+
+/*
+ * Restart latency: chaos stamps the time it sends the kill to worker i;
+ * the next worker.i to run its init records now - stamp into the HDR
+ * histogram of its shard (one writer per histogram), and main merges them.
+ */
+static _Atomic uint64_t killed_at[MAX_WORKERS];
+static ra_hdr_t *restart_ns[1024];
+/*
+ * The baseline, measured beside it: with each kill, chaos also spawns a
+ * probe actor the same way (round robin, from a shard), and the probe's
+ * init records spawn -> init into probe_ns of its shard, then it stops.
+ */
+static ra_hdr_t *probe_ns[1024];
+
+static int probe_init(ra_ctx_t *self, void *state, void *arg)
+{
+	(void)state;
+	ra_hdr_record(probe_ns[ra_shard_id(self)],
+		      (int64_t)(ra_now_ns() - (uint64_t)(uintptr_t)arg));
+	ra_stop(self, RA_EXIT_NORMAL);
+	return 0;
+}
+
+static int probe_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
+{
+	(void)self;
+	(void)state;
+	(void)m;
+	return 0;
+}
+
+static const ra_actor_def_t probe_def = {
+	.name = "probe", .init = probe_init, .behavior = probe_behavior,
+};
 static _Atomic uint64_t per_second[MAX_SECONDS + 1];
 
 /* ---------------------------------------------------------------- names */
@@ -69,10 +106,15 @@ struct worker {
 
 static int worker_init(ra_ctx_t *self, void *state, void *arg)
 {
+	int i = (int)(intptr_t)arg;
+	uint64_t at = atomic_exchange(&killed_at[i], 0);
 	char name[RA_NAME_MAX + 1];
 
 	(void)state;
-	snprintf(name, sizeof(name), "worker.%d", (int)(intptr_t)arg);
+	if (at)
+		ra_hdr_record(restart_ns[ra_shard_id(self)],
+			      (int64_t)(ra_now_ns() - at));
+	snprintf(name, sizeof(name), "worker.%d", i);
 	return ra_register(self, name);
 }
 
@@ -192,16 +234,23 @@ static int chaos_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	uint64_t now = ra_now_ns();
 	char name[RA_NAME_MAX + 1];
 	ra_ref_t victim;
-	unsigned every = opt.kill_every_ms / 5 ? opt.kill_every_ms / 5 : 1;
+	unsigned i, every = opt.kill_every_ms / 5 ? opt.kill_every_ms / 5 : 1;
 
 	(void)m;
 	if (!storming(now) && rand_r(&c->seed) % every)
 		return 0;
-	snprintf(name, sizeof(name), "worker.%u",
-		 (unsigned)rand_r(&c->seed) % opt.workers);
-	if (ra_whereis(ra_runtime(self), name, &victim) == 0 &&
-	    ra_exit_other(self, victim, RA_EXIT_KILL, NULL) == 0)
+	i = (unsigned)rand_r(&c->seed) % opt.workers;
+	snprintf(name, sizeof(name), "worker.%u", i);
+	if (ra_whereis(ra_runtime(self), name, &victim) < 0)
+		return 0;	/* being restarted right now */
+	atomic_store(&killed_at[i], ra_now_ns());
+	if (ra_exit_other(self, victim, RA_EXIT_KILL, NULL) == 0)
 		atomic_fetch_add(&kills, 1);
+	else
+		atomic_store(&killed_at[i], 0);
+	(void)ra_spawn(self, &probe_def, (void *)(uintptr_t)ra_now_ns(),
+		       &(ra_spawn_opts_t){ .placement = RA_PLACE_ROUND_ROBIN },
+		       NULL);
 	return 0;
 }
 
@@ -335,6 +384,47 @@ static int parse(int argc, char **argv)
 	return argc % 2 ? 0 : -EINVAL;
 }
 
+/* Merge one histogram per shard; NULL on ENOMEM. */
+static ra_hdr_t *merged(ra_hdr_t **per_shard)
+{
+	ra_hdr_t *all;
+
+	if (ra_hdr_create(1, 60000000000LL, 3, &all) < 0)
+		return NULL;
+	for (unsigned s = 0; s < opt.shards; s++)
+		ra_hdr_merge(all, per_shard[s]);
+	return all;
+}
+
+static void print_latency(const char *what, const ra_hdr_t *h,
+			  const ra_hdr_t *base)
+{
+	double p50 = (double)ra_hdr_value_at_percentile(h, 50.0);
+
+	printf("summary: %s, %lld times: p50 %.1f us, p99 %.1f us, max %.1f us",
+	       what, (long long)ra_hdr_total_count(h), p50 / 1e3,
+	       (double)ra_hdr_value_at_percentile(h, 99.0) / 1e3,
+	       (double)ra_hdr_max(h) / 1e3);
+	if (base && ra_hdr_total_count(base))
+		printf(" (p50 %.1fx the spawn baseline)", p50 /
+		       (double)ra_hdr_value_at_percentile(base, 50.0));
+	printf("\n");
+}
+
+/* Kill sent -> the replacement running, against spawn -> init. */
+static void print_restart_latency(void)
+{
+	ra_hdr_t *restart = merged(restart_ns), *probe = merged(probe_ns);
+
+	if (restart && probe) {
+		print_latency("spawn -> init (baseline)", probe, NULL);
+		print_latency("worker restart (kill sent -> new worker's init)",
+			      restart, probe);
+	}
+	ra_hdr_destroy(restart);
+	ra_hdr_destroy(probe);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -361,6 +451,7 @@ static void summary(void)
 	       "the median kept up)\n", (unsigned long long)v[n / 2],
 	       (unsigned long long)v[0],
 	       v[n / 2] ? 100.0 * (double)v[0] / (double)v[n / 2] : 0.0);
+	print_restart_latency();
 }
 
 int main(int argc, char **argv)
@@ -382,6 +473,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (unsigned i = 0; i < opt.shards; i++)
+		if (ra_hdr_create(1, 60000000000LL, 3, &restart_ns[i]) < 0 ||
+		    ra_hdr_create(1, 60000000000LL, 3, &probe_ns[i]) < 0) {
+			fprintf(stderr, "supervision_tree: out of memory\n");
+			return 1;
+		}
 	build_pool();
 	ra_config_init(&cfg);
 	cfg.shards = opt.shards;
@@ -406,6 +503,10 @@ int main(int argc, char **argv)
 	r = ra_runtime_wait_idle(rt, 10000 * MS);
 	summary();
 	ra_runtime_destroy(rt);
+	for (unsigned i = 0; i < opt.shards; i++) {
+		ra_hdr_destroy(restart_ns[i]);
+		ra_hdr_destroy(probe_ns[i]);
+	}
 	if (r < 0)
 		fprintf(stderr, "supervision_tree: the tree did not stop: %s\n",
 			ra_strerror(r));
