@@ -47,6 +47,24 @@ static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
 	}
 }
 
+/*
+ * A runtime envelope for the live actor `a`: SPAWN attaches it; an
+ * exit/2 signal acts now, ahead of the mailbox; the rest queue in order
+ * with its messages.
+ */
+static void deliver_runtime(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+{
+	if (e->kind == RA_ENV_SPAWN) {
+		ra__envelope_release(sh, e);
+		ra__actor_attach(sh, a);
+	} else if (e->kind == RA_ENV_EXIT_DIRECT &&
+		   !ra__signal_exit_now(sh, a, e)) {
+		ra__envelope_release(sh, e);
+	} else {
+		ra__actor_enqueue(sh, a, e);
+	}
+}
+
 void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 {
 	ra_slot_table_t *t = sh->rt->slots;
@@ -65,14 +83,10 @@ void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 		else
 			ra__signal_noproc(sh, e);
 		ra__envelope_release(sh, e);
-	} else if (ra_unlikely(e->kind == RA_ENV_SPAWN)) {
-		ra__envelope_release(sh, e);
-		ra__actor_attach(sh, a);
-	} else if (ra_unlikely(e->kind == RA_ENV_EXIT_DIRECT) &&
-		   !ra__signal_exit_now(sh, a, e)) {
-		ra__envelope_release(sh, e);
-	} else {
+	} else if (ra_likely(e->kind == RA_ENV_USER)) {
 		ra__actor_enqueue(sh, a, e);
+	} else {
+		deliver_runtime(sh, a, e);
 	}
 	/* Only now, with it in the mailbox, may a steal check pass. */
 	if (counted)

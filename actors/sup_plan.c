@@ -77,7 +77,7 @@ void ra__sup_report(struct sup_state *st, enum ra_sup_event_kind kind,
 		.child = child,
 		.code = code,
 		.why = why ? why : "",
-		.restarts = st->nrestart,
+		.restarts = ra__sup_restarts_in_period(st),
 	};
 
 	if (st->on_event)

@@ -22,18 +22,22 @@ static void push(struct sup_state *st, uint8_t kind, uint64_t serial,
 		ra_exit(st->self, -ENOMEM, "supervisor plan: out of memory");
 }
 
-bool ra__sup_restart_allowed(struct sup_state *st)
+unsigned ra__sup_restarts_in_period(const struct sup_state *st)
 {
-	unsigned cap = st->intensity + 1, in = 0;
 	uint64_t now = ra_now_ns();
+	unsigned in = 0;
 
-	st->restart_ns[st->restart_head] = now;
-	st->restart_head = (st->restart_head + 1) % cap;
-	for (unsigned i = 0; i < cap; i++)
+	for (unsigned i = 0; i <= st->intensity; i++)
 		if (st->restart_ns[i] && now - st->restart_ns[i] <= st->period_ns)
 			in++;
-	st->nrestart = in;
-	return in <= st->intensity;
+	return in;
+}
+
+bool ra__sup_restart_allowed(struct sup_state *st)
+{
+	st->restart_ns[st->restart_head] = ra_now_ns();
+	st->restart_head = (st->restart_head + 1) % (st->intensity + 1);
+	return ra__sup_restarts_in_period(st) <= st->intensity;
 }
 
 /* Steps for a restart after `c` exited, by strategy (OTP supervisor). */

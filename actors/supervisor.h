@@ -87,7 +87,7 @@ struct sup_state {
 	uint64_t next_serial;
 
 	uint64_t *restart_ns;		/* ring: last intensity + 1 restarts */
-	unsigned nrestart, restart_head;
+	unsigned restart_head;		/* next slot to overwrite */
 
 	struct sup_step *steps;		/* the plan: steps[head .. tail) */
 	unsigned head, tail, steps_cap;
@@ -153,6 +153,8 @@ int ra__sup_start_child(struct sup_state *st, struct sup_child *c);
 void ra__sup_give_up(struct sup_state *st, int code, const char *why);
 /* Count a restart now; whether the intensity still allows it. */
 bool ra__sup_restart_allowed(struct sup_state *st);
+/* Restarts recorded within the last period, as of now. */
+unsigned ra__sup_restarts_in_period(const struct sup_state *st);
 /* Answer an ask; `extra` follows the reply header (n items). */
 void ra__sup_reply(struct sup_state *st, ra_ref_t to, uint64_t aref,
 		   int result, ra_ref_t child, const void *extra,

@@ -684,7 +684,7 @@ typedef struct ra_sup_spec {
  * that child's code and the text "failed_to_start_child", which `self`
  * sees by the link. Home shard of `self`. Errors: -EINVAL (NULL
  * arguments, a bad sup spec: strategy or restart type out of range,
- * period_ms 0, nchildren 0 or children NULL with nchildren > 0, a
+ * period_ms 0, intensity over 100000, children NULL with nchildren > 0, a
  * simple_one_for_one spec without exactly one child, an id empty, too
  * long or repeated, a child with neither start nor def), -ENOMEM,
  * -ESHUTDOWN.

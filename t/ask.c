@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ringactor.h"
@@ -306,26 +307,27 @@ static int ask(ra_ref_t to, uint32_t type, int32_t x, uint64_t timeout)
 	return n;
 }
 
-static uint64_t late_replies(void)
+/* One counter of ra_stats_t, by its offset; 0 if no snapshot. */
+static uint64_t stat_at(size_t offset)
 {
 	ra_stats_t st;
-	uint64_t n = 0;
+	uint64_t n;
 
-	if (ra_stats_snapshot(rt, &st) == 0)
-		n = st.late_replies;
+	if (ra_stats_snapshot(rt, &st) < 0)
+		return 0;	/* nothing to free */
+	memcpy(&n, (const char *)&st + offset, sizeof(n));
 	ra_stats_fini(&st);
 	return n;
 }
 
+static uint64_t late_replies(void)
+{
+	return stat_at(offsetof(ra_stats_t, late_replies));
+}
+
 static uint64_t dead_letters(void)
 {
-	ra_stats_t st;
-	uint64_t n = 0;
-
-	if (ra_stats_snapshot(rt, &st) == 0)
-		n = st.dead_letters;
-	ra_stats_fini(&st);
-	return n;
+	return stat_at(offsetof(ra_stats_t, dead_letters));
 }
 
 /* ---- tests ---- */

@@ -79,7 +79,8 @@ static uint64_t dead_letters(ra_runtime_t *rt)
 	ra_stats_t st;
 	uint64_t n;
 
-	ra_stats_snapshot(rt, &st);
+	if (ra_stats_snapshot(rt, &st) < 0)
+		bail_out("ra_stats_snapshot failed");
 	n = st.dead_letters;
 	ra_stats_fini(&st);
 	return n;
