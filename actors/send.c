@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "actors/actor.h"
 #include "actors/fence.h"
@@ -358,6 +359,21 @@ RA_API int ra_stop_other(ra_ctx_t *self, ra_ref_t target)
 	return send_from_shard(self, target, 0, RA_ENV_STOP, NULL, 0, true);
 }
 
+/*
+ * Tests only (RA_TEST_OUTSIDE_SEND_DELAY_NS, core/runtime.h): hold a
+ * non-shard send between reading the target's home and injecting it.
+ * That window is what the unconditional count below protects; at its
+ * natural width a test sees it go wrong only now and then.
+ */
+static RA_COLD void test_send_delay(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			     uint8_t kind, const void *data, size_t len)
 {
@@ -400,6 +416,9 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 		ret = home;
 	else if (ret == 0)
 		e->flags |= RA_ENV_COUNTED;
+	/* Tests only: widen the window that the count above closes. */
+	if (ra_unlikely(rt->test_send_delay_ns) && ret == 0)
+		test_send_delay(rt->test_send_delay_ns);
 	if (ret == 0)
 		ret = ra__runtime_inject(rt, (unsigned)home, e);
 	if (ret < 0) {

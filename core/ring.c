@@ -93,8 +93,16 @@ RA_COLD int ra__ring_setup(struct io_uring *ring, unsigned entries,
 		explain_setup_failure(ret);
 		return ret;
 	}
-	/* Saves an fdget per io_uring_enter; harmless if refused. */
-	(void)io_uring_register_ring_fd(ring);
+	/*
+	 * Saves an fdget per io_uring_enter; harmless if refused. Only for
+	 * a ring with one issuing thread: a registered index belongs to the
+	 * thread that registered it, yet liburing enters by it from every
+	 * thread. On the injection ring, any thread but the runtime's
+	 * creator got -EINVAL from ra_runtime_send and left its SQE queued
+	 * for the next submit, pointing at the envelope it had just freed.
+	 */
+	if (single_issuer)
+		(void)io_uring_register_ring_fd(ring);
 	return 0;
 }
 

@@ -36,6 +36,13 @@ struct ra_runtime {
 	pthread_mutex_t ext_lock;
 	struct io_uring ext_ring;
 	bool ext_ready;
+	/*
+	 * Tests only: RA_TEST_OUTSIDE_SEND_DELAY_NS=N in the environment at
+	 * create makes every non-shard send sleep N ns between resolving
+	 * (and counting) its target and injecting the envelope, so that
+	 * t/steal_outside can widen that window (actors/send.c). 0: off.
+	 */
+	uint64_t test_send_delay_ns;
 
 	/* Written by every shard: own cache line. */
 	alignas(RA_CACHELINE) uint64_t live; /* actors spawned, not finalized */
