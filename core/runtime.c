@@ -156,28 +156,62 @@ RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns)
 
 /* ---- injection ring ---- */
 
-/* One msg_ring from the injection ring; caller holds ext_lock. */
+/*
+ * The result of the SQE tagged `tag`, the one msg_ring in flight on the
+ * injection ring. Once submitted it is on its way, so a signal (-EINTR)
+ * must not end the wait: the caller would free an envelope the target is
+ * about to read. CQEs of other tags (a neutralized SQE, below) are
+ * skipped.
+ */
+static int inject_wait(struct io_uring *ring, uint64_t tag)
+{
+	struct io_uring_cqe *cqe;
+
+	for (;;) {
+		int ret = io_uring_wait_cqe(ring, &cqe);
+		uint64_t got;
+
+		if (ret == -EINTR || ret == -EAGAIN)
+			continue;
+		if (ret < 0)
+			return ret;
+		got = cqe->user_data;
+		ret = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+		if (got == tag)
+			return ret;
+	}
+}
+
+/*
+ * One msg_ring from the injection ring; caller holds ext_lock. An SQE
+ * the kernel did not take (the submit failed) is turned into a NOP with
+ * tag 0 before we return: left as it was, the next caller's submit would
+ * send a message whose envelope our caller has freed.
+ */
 static int inject_locked(ra_runtime_t *rt, unsigned dest, uint64_t data)
 {
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	int ret;
 
 	for (int tries = 0;; tries++) {
+		uint64_t tag = ++rt->ext_tag;
+
 		sqe = io_uring_get_sqe(&rt->ext_ring);
 		if (!sqe)
 			return -EAGAIN;
 		io_uring_prep_msg_ring(sqe, rt->shards[dest]->ring_fd, 0, data,
 				       0);
-		io_uring_sqe_set_data64(sqe, 0);
-		ret = io_uring_submit_and_wait(&rt->ext_ring, 1);
-		if (ret < 0)
-			return ret;
-		ret = io_uring_wait_cqe(&rt->ext_ring, &cqe);
-		if (ret < 0)
-			return ret;
-		ret = cqe->res;
-		io_uring_cqe_seen(&rt->ext_ring, cqe);
+		io_uring_sqe_set_data64(sqe, tag);
+		do
+			ret = io_uring_submit(&rt->ext_ring);
+		while (ret == -EINTR);
+		if (ret <= 0) {
+			io_uring_prep_nop(sqe);
+			io_uring_sqe_set_data64(sqe, 0);
+			return ret < 0 ? ret : -EAGAIN;
+		}
+		ret = inject_wait(&rt->ext_ring, tag);
 		/* A full target CQ is a retry, never a loss. */
 		if ((ret != -EOVERFLOW && ret != -EAGAIN) ||
 		    tries >= INJECT_RETRIES)

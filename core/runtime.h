@@ -35,6 +35,7 @@ struct ra_runtime {
 	 */
 	pthread_mutex_t ext_lock;
 	struct io_uring ext_ring;
+	uint64_t ext_tag;		/* last injection SQE's tag; ext_lock */
 	bool ext_ready;
 	/*
 	 * Tests only: RA_TEST_OUTSIDE_SEND_DELAY_NS=N in the environment at
