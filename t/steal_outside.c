@@ -219,14 +219,6 @@ static uint64_t scaled_ns(uint64_t ns)
 	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
 }
 
-/* As t/steal: TSan (RA_MIGRATION_DIVISOR=10) needs a tenth as many. */
-static uint64_t min_moves(uint64_t n)
-{
-	uint64_t d = tap_env_ull("RA_MIGRATION_DIVISOR", 1);
-
-	return d > 1 ? n / d : n;
-}
-
 /* Migrations so far, without merging histograms (cheap to poll). */
 static uint64_t migrated(void)
 {
@@ -341,9 +333,9 @@ static void checks(uint64_t moves)
 	   atomic_load(&made_stealable) >= (long)nrecv,
 	   "ra_set_stealable never failed (%ld made stealable)",
 	   atomic_load(&made_stealable));
-	ok(moves >= min_moves(nrecv / 4), "%llu migrations while the "
+	ok(moves >= nrecv / 4, "%llu migrations while the "
 	   "senders ran (>= %llu)", (unsigned long long)moves,
-	   (unsigned long long)min_moves(nrecv / 4));
+	   (unsigned long long)(nrecv / 4));
 	if (ra_stats_snapshot(rt, &st) != 0)
 		bail_out("no stats");
 	is_int(st.dead_letters, 0, "no dead letters");
