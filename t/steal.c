@@ -42,6 +42,7 @@
 #include "ringactor.h"
 #include "tap.h"
 #include "testutil.h"
+#include "steal_util.h"
 
 #define MAX_RECV	8192
 #define NPINNED		8
@@ -105,7 +106,6 @@ static void count_send(int kind, int ret)
 static unsigned nshards, nrecv, ntotal;	/* ntotal: stealable + pinned */
 static uint64_t seed;
 static enum storm_mode mode;
-static atomic_long made_stealable, set_errors;
 static ra_ref_t recv_ref[MAX_RECV + NPINNED];
 /* recv_last[r][s]: next seq receiver r expects from sender s. */
 static uint32_t recv_last[MAX_RECV + NPINNED][NSENDERS];
@@ -119,38 +119,20 @@ static atomic_int senders_done, stop_senders;
 
 struct recv_state {
 	uint32_t idx;
-	bool movable;		/* stealable now (else pinned) */
-	unsigned pin_shard;	/* while pinned: the shard it must stay on */
+	struct movability mv;	/* stealable now, or pinned where */
 	uint32_t nmsgs;		/* numbers handled */
 	uint32_t when;		/* late: at this count; toggle: period */
 };
-
-static uint32_t mix32(uint64_t x)
-{
-	x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdULL;
-	return (uint32_t)(x ^ (x >> 33));
-}
-
-/* Allow or forbid moving now; while pinned, note where it must stay. */
-static void set_movable(ra_ctx_t *self, struct recv_state *st, bool on)
-{
-	if (ra_set_stealable(self, on) != 0)
-		atomic_fetch_add(&set_errors, 1);
-	if (on && !st->movable)
-		atomic_fetch_add(&made_stealable, 1);
-	st->movable = on;
-	st->pin_shard = ra_shard_id(self);
-}
 
 /* The storm mode's step after each number (the pinned extras: none). */
 static void mode_step(ra_ctx_t *self, struct recv_state *st)
 {
 	if (st->idx >= nrecv)
 		return;
-	if (mode == MODE_LATE && !st->movable && st->nmsgs >= st->when)
-		set_movable(self, st, true);
+	if (mode == MODE_LATE && !st->mv.movable && st->nmsgs >= st->when)
+		set_movable(self, &st->mv, true);
 	else if (mode == MODE_TOGGLE && st->nmsgs % st->when == 0)
-		set_movable(self, st, !st->movable);
+		set_movable(self, &st->mv, !st->mv.movable);
 }
 
 static int recv_init(ra_ctx_t *self, void *state, void *arg)
@@ -158,12 +140,12 @@ static int recv_init(ra_ctx_t *self, void *state, void *arg)
 	struct recv_state *st = state;
 
 	st->idx = (uint32_t)(uintptr_t)arg;
-	st->movable = mode == MODE_SPAWNED && st->idx < nrecv;
-	st->pin_shard = ra_shard_id(self);
+	st->mv.movable = mode == MODE_SPAWNED && st->idx < nrecv;
+	st->mv.pin_shard = ra_shard_id(self);
 	st->when = mode == MODE_TOGGLE ? 2 + mix32(seed + st->idx) % 7
 				       : 1 + mix32(seed + st->idx) % 64;
 	if (mode == MODE_LATE && st->idx < nrecv && st->idx % 16 == 0)
-		set_movable(self, st, true);
+		set_movable(self, &st->mv, true);
 	return 0;
 }
 
@@ -186,7 +168,7 @@ static int recv_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	if (m->type != T_NUM || m->len != sizeof(n))
 		return 0;
 	memcpy(&n, m->data, sizeof(n));
-	if (!st->movable && ra_shard_id(self) != st->pin_shard)
+	if (moved_while_pinned(self, &st->mv))
 		atomic_fetch_add(&pinned_moved, 1);
 	if (n.sender >= NSENDERS || recv_last[st->idx][n.sender] != n.seq)
 		atomic_fetch_add(&bad_order, 1);
@@ -333,25 +315,6 @@ static const ra_actor_def_t send_def = {
 	.terminate = send_term,
 };
 
-/* Sanitizer builds run slower: RA_TEST_TIME_SCALE stretches deadlines. */
-static uint64_t scaled_ns(uint64_t ns)
-{
-	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
-}
-
-static void storm_config(ra_config_t *cfg)
-{
-	ra_config_init(cfg);
-	cfg->shards = nshards;
-	/* Aggressive: any difference is worth a steal, retry soon. */
-	cfg->steal_margin = 0;
-	cfg->steal_probe = 3;
-	cfg->steal_batch = 16;
-	cfg->steal_budget = 64;
-	cfg->steal_backoff_min_ns = 1000;
-	cfg->steal_backoff_max_ns = 50000;
-}
-
 static void reset_counters(void)
 {
 	for (int k = 0; k < K_KINDS; k++) {
@@ -428,20 +391,6 @@ static void main_burst(ra_runtime_t *rt)
 	}
 }
 
-/* Migrations so far, without merging histograms (cheap to poll). */
-static uint64_t migrated(ra_runtime_t *rt)
-{
-	uint64_t m = 0;
-
-	for (unsigned s = 0; s < nshards; s++) {
-		ra_shard_info_t si;
-
-		if (ra_shard_info(rt, s, &si) == 0)
-			m += si.actors_in;
-	}
-	return m;
-}
-
 /* After the storm: the counts that prove nothing was lost or repeated. */
 static void storm_checks(ra_runtime_t *rt, const char *nm, uint64_t min_mig)
 {
@@ -495,7 +444,7 @@ static void test_storm(enum storm_mode m, uint64_t min_mig)
 
 	mode = m;
 	ledger_on = false;
-	storm_config(&cfg);
+	steal_config_aggressive(&cfg, nshards);
 	ret = ra_runtime_create(&cfg, &rt);
 	is_int(ret, 0, "%s: runtime with %u shards", nm, nshards);
 	if (ret < 0)
@@ -511,7 +460,7 @@ static void test_storm(enum storm_mode m, uint64_t min_mig)
 		main_burst(rt);
 		sleep_ms(1);
 		if (ra_now_ns() - t0 > 300000000ull &&
-		    migrated(rt) >= min_mig + min_mig / 5)
+		    steal_migrations(rt, nshards) >= min_mig + min_mig / 5)
 			break;
 	}
 	atomic_store(&stop_senders, 1);
@@ -719,7 +668,7 @@ static void test_stop_mid_storm(void)
 
 	mode = MODE_LATE;
 	ledger_on = true;
-	storm_config(&cfg);
+	steal_config_aggressive(&cfg, nshards);
 	ok(ra_runtime_create(&cfg, &rt) == 0, "stop: runtime");
 	ok(start_storm(rt) == 0, "stop: storm started (late stealable, "
 	   "every number acknowledged)");
@@ -727,7 +676,7 @@ static void test_stop_mid_storm(void)
 	for (uint64_t end = ra_now_ns() + scaled_ns(20000000000ull);
 	     ra_now_ns() < end && mig < 200;) {
 		sleep_ms(1);
-		mig = migrated(rt);
+		mig = steal_migrations(rt, nshards);
 	}
 	ok(mig >= 200, "stop: migrating (%llu so far)",
 	   (unsigned long long)mig);

@@ -47,6 +47,7 @@
 #include "ringactor.h"
 #include "tap.h"
 #include "testutil.h"
+#include "steal_util.h"
 
 #define MAX_RECV	4096
 #define NSENDERS	3	/* two pthreads and main */
@@ -70,35 +71,18 @@ static uint32_t recv_next[MAX_RECV][NSENDERS], recv_got[MAX_RECV][NSENDERS];
 /* Sender side: messages sender s sent to r (main reads after the join). */
 static uint32_t sent_seq[NSENDERS][MAX_RECV];
 static atomic_long sent_total, recv_total, bad_order, pinned_moved;
-static atomic_long made_stealable, set_errors, send_errors;
+static atomic_long send_errors;
 static atomic_int busy_stop, first_send_error;
-
-static uint32_t mix32(uint64_t x)
-{
-	x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdULL;
-	return (uint32_t)(x ^ (x >> 33));
-}
 
 /* ---- receivers ---- */
 
 struct recv_state {
 	uint32_t idx;
-	bool movable;		/* stealable now (else pinned) */
-	unsigned pin_shard;	/* while pinned: the shard it must stay on */
+	struct movability mv;	/* stealable now, or pinned where */
 	uint32_t nmsgs;		/* numbers handled */
 	uint32_t when;		/* made stealable at this count */
 	uint32_t period;	/* from the second pass: flip every period */
 };
-
-static void set_movable(ra_ctx_t *self, struct recv_state *st, bool on)
-{
-	if (ra_set_stealable(self, on) != 0)
-		atomic_fetch_add(&set_errors, 1);
-	if (on && !st->movable)
-		atomic_fetch_add(&made_stealable, 1);
-	st->movable = on;
-	st->pin_shard = ra_shard_id(self);
-}
 
 /*
  * The first flip comes mid-burst: the sender has already read "pinned"
@@ -108,9 +92,9 @@ static void set_movable(ra_ctx_t *self, struct recv_state *st, bool on)
 static void recv_step(ra_ctx_t *self, struct recv_state *st)
 {
 	if (st->nmsgs == st->when)
-		set_movable(self, st, true);
+		set_movable(self, &st->mv, true);
 	else if (st->nmsgs >= BURST && st->nmsgs % st->period == 0)
-		set_movable(self, st, !st->movable);
+		set_movable(self, &st->mv, !st->mv.movable);
 }
 
 static int recv_init(ra_ctx_t *self, void *state, void *arg)
@@ -118,7 +102,7 @@ static int recv_init(ra_ctx_t *self, void *state, void *arg)
 	struct recv_state *st = state;
 
 	st->idx = (uint32_t)(uintptr_t)arg;
-	st->pin_shard = ra_shard_id(self);
+	st->mv.pin_shard = ra_shard_id(self);
 	st->when = 1 + mix32(seed + st->idx) % (BURST - 1);
 	st->period = 2 + mix32(seed ^ (st->idx + 0x5bd1e995u)) % 3;
 	return 0;
@@ -132,7 +116,7 @@ static int recv_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	if (m->type != T_NUM || m->len != sizeof(n))
 		return 0;
 	memcpy(&n, m->data, sizeof(n));
-	if (!st->movable && ra_shard_id(self) != st->pin_shard)
+	if (moved_while_pinned(self, &st->mv))
 		atomic_fetch_add(&pinned_moved, 1);
 	if (n.sender >= NSENDERS) {
 		atomic_fetch_add(&bad_order, 1);
@@ -213,26 +197,6 @@ static void *sender_main(void *arg)
 
 /* ---- the test ---- */
 
-/* Sanitizer builds run slower: RA_TEST_TIME_SCALE stretches deadlines. */
-static uint64_t scaled_ns(uint64_t ns)
-{
-	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
-}
-
-/* Migrations so far, without merging histograms (cheap to poll). */
-static uint64_t migrated(void)
-{
-	uint64_t m = 0;
-
-	for (unsigned s = 0; s < nshards; s++) {
-		ra_shard_info_t si;
-
-		if (ra_shard_info(rt, s, &si) == 0)
-			m += si.actors_in;
-	}
-	return m;
-}
-
 static uint64_t dead_letters(void)
 {
 	ra_stats_t st;
@@ -252,15 +216,7 @@ static int create_runtime(uint64_t delay_ns)
 	char buf[32];
 	int ret;
 
-	ra_config_init(&cfg);
-	cfg.shards = nshards;
-	/* Aggressive, as t/steal's storms: any difference is worth a steal. */
-	cfg.steal_margin = 0;
-	cfg.steal_probe = 3;
-	cfg.steal_batch = 16;
-	cfg.steal_budget = 64;
-	cfg.steal_backoff_min_ns = 1000;
-	cfg.steal_backoff_max_ns = 50000;
+	steal_config_aggressive(&cfg, nshards);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)delay_ns);
 	setenv("RA_TEST_OUTSIDE_SEND_DELAY_NS", buf, 1);
 	ret = ra_runtime_create(&cfg, &rt);
@@ -375,7 +331,7 @@ int main(void)
 	       "shard 0", nrecv, NBUSY);
 	t0 = ra_now_ns();
 	started = run_senders();
-	moves = migrated();
+	moves = steal_migrations(rt, nshards);
 	ok(started == NSENDERS - 1 && atomic_load(&send_errors) == 0,
 	   "%u senders sent %ld in %llu ms, every send accepted (%ld "
 	   "refused, first with %d)", NSENDERS, atomic_load(&sent_total),

@@ -32,6 +32,7 @@
 #include "ringactor.h"
 #include "tap.h"
 #include "testutil.h"
+#include "steal_util.h"
 
 #define MS		1000000ull
 #define SEC		(1000 * MS)
@@ -744,15 +745,7 @@ static ra_runtime_t *st_runtime(void)
 	ra_runtime_t *srt;
 	ra_config_t cfg;
 
-	ra_config_init(&cfg);
-	cfg.shards = nsh;
-	/* t/steal's aggressive knobs: any difference is worth a steal. */
-	cfg.steal_margin = 0;
-	cfg.steal_probe = 3;
-	cfg.steal_batch = 16;
-	cfg.steal_budget = 64;
-	cfg.steal_backoff_min_ns = 1000;
-	cfg.steal_backoff_max_ns = 50000;
+	steal_config_aggressive(&cfg, nsh);
 	if (ra_runtime_create(&cfg, &srt) < 0)
 		bail_out("no runtime");
 	return srt;
