@@ -23,7 +23,8 @@
  * with aggressive steal knobs. NSENDERS non-shard threads (pthreads, so
  * also threads other than the runtime's creator, and main) each send
  * BURST numbered messages in a row to each receiver of theirs, PASSES
- * times over. A receiver makes itself stealable at its k-th message (k in
+ * times over, and more passes while fewer than RA_ACTORS / 4 actors have
+ * moved (a machine busy with other work steals less per pass). A receiver makes itself stealable at its k-th message (k in
  * 1..BURST-1, by RA_SEED), while its sender's next message sits in the
  * delay, so it may be stolen right then; from the second pass on it flips
  * between pinned and stealable every 2 to 4 messages. Every receiver
@@ -183,12 +184,25 @@ static void send_num(uint32_t s, unsigned r)
 	atomic_fetch_add(&sent_total, 1);
 }
 
+static uint64_t senders_deadline;	/* no pass past PASSES after it */
+
+/*
+ * Past PASSES, more passes until enough actors have moved (a machine busy
+ * with other work steals less per pass), or the deadline.
+ */
+static bool another_pass(unsigned p)
+{
+	return p < PASSES ||
+	       (steal_migrations(rt, nshards) < nrecv / 4 &&
+		ra_now_ns() < senders_deadline);
+}
+
 /* Sender `s` owns the receivers r with r % NSENDERS == s. */
 static void *sender_main(void *arg)
 {
 	uint32_t s = (uint32_t)(uintptr_t)arg;
 
-	for (unsigned p = 0; p < PASSES; p++)
+	for (unsigned p = 0; another_pass(p); p++)
 		for (unsigned r = s; r < nrecv; r += NSENDERS)
 			for (unsigned i = 0; i < BURST; i++)
 				send_num(s, r);
@@ -330,6 +344,7 @@ int main(void)
 	is_int(spawn_all(), 0, "%u receivers and %u busy actors, pinned on "
 	       "shard 0", nrecv, NBUSY);
 	t0 = ra_now_ns();
+	senders_deadline = t0 + scaled_ns(20000000000ull);
 	started = run_senders();
 	moves = steal_migrations(rt, nshards);
 	ok(started == NSENDERS - 1 && atomic_load(&send_errors) == 0,
