@@ -1,8 +1,11 @@
 /*
  * examples/kvserver/acceptor.c: the acceptor actor. One accept is always
- * in flight; each completion asks the conns supervisor for a conn actor
- * for the new socket (an ask: the answer comes back as a message) and
- * arms the next accept.
+ * in flight; each completion offers the new socket in the server's
+ * hand-off table (handoff.c), asks the conns supervisor for a conn actor
+ * to claim it (an ask: the answer comes back as a message) and arms the
+ * next accept. When the answer is a refusal or does not come in time,
+ * the acceptor withdraws the offer: either that works and it closes the
+ * socket, or a conn claimed it already and owns it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,83 +50,109 @@ static void note_error(struct acceptor *a, const char *what, int err)
 }
 
 /*
- * A socket whose conn actor the conns supervisor has been asked for: the
- * socket stays ours until the answer says a conn took it.
+ * A socket offered in the hand-off table whose conn actor the conns
+ * supervisor has been asked for, not answered yet.
  */
 struct pending {
 	uint64_t aref;
-	struct kv_conn_arg *arg;
+	struct kv_handoff *slot;
+	int fd;			/* to close if we withdraw the offer */
 };
 
-static void drop_conn_arg(struct kv_conn_arg *arg)
+/*
+ * Take the socket back unless a conn claimed it first. true: it was
+ * ours, and is closed now.
+ */
+static bool withdraw(struct pending *p)
 {
-	close(arg->fd);
-	free(arg);
+	if (!kv_handoff_withdraw(p->slot))
+		return false;
+	close(p->fd);
+	return true;
+}
+
+/* Room for one more pending ask, or -ENOMEM. */
+static int reserve_pending(struct acceptor *a)
+{
+	size_t cap = a->pending_cap ? a->pending_cap * 2 : 16;
+	struct pending *p;
+
+	if (a->npending < a->pending_cap)
+		return 0;
+	p = realloc(a->pending, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	a->pending = p;
+	a->pending_cap = cap;
+	return 0;
 }
 
 /*
- * Ask the conns supervisor (simple_one_for_one) for a conn actor for
- * `fd`. It places conns round robin: each conn sends most of its keys to
- * other shards' keyspace actors anyway (a key's owner depends on the key,
- * not on who asks), so there is no better home.
+ * Offer `fd` and ask the conns supervisor (simple_one_for_one) for a conn
+ * actor to claim it. It places conns round robin: each conn sends most
+ * of its keys to other shards' keyspace actors anyway (a key's owner
+ * depends on the key, not on who asks), so there is no better home.
  */
 static void start_conn(ra_ctx_t *self, struct acceptor *a, int fd)
 {
 	ra_sup_request_t req = { .op = RA_SUP_START_CHILD };
-	struct kv_conn_arg *arg = malloc(sizeof(*arg));
 	struct pending *p;
-	int r = -ENOMEM;
+	int r = reserve_pending(a);
 
-	if (arg && a->npending == a->pending_cap) {
-		size_t cap = a->pending_cap ? a->pending_cap * 2 : 16;
-
-		p = realloc(a->pending, cap * sizeof(*p));
-		if (p) {
-			a->pending = p;
-			a->pending_cap = cap;
-		}
-	}
-	if (arg && a->npending < a->pending_cap) {
-		arg->srv = a->srv;
-		arg->fd = fd;
-		req.arg = arg;
-		r = ra_sup_call(self, a->srv->conn_sup, &req, KV_START_TIMEOUT_NS,
-				&a->pending[a->npending].aref);
-	}
 	if (r) {
 		note_error(a, "cannot start a connection", r);
-		free(arg);
 		close(fd);
 		return;
 	}
-	a->pending[a->npending++].arg = arg;
+	p = &a->pending[a->npending];
+	p->fd = fd;
+	p->slot = kv_handoff_offer(a->srv, fd);
+	if (!p->slot) {
+		note_error(a, "too many connections starting at once",
+			   -ENOBUFS);
+		close(fd);
+		return;
+	}
+	req.arg = p->slot;
+	r = ra_sup_call(self, a->srv->conn_sup, &req, KV_START_TIMEOUT_NS,
+			&p->aref);
+	if (r) {
+		note_error(a, "cannot start a connection", r);
+		withdraw(p);	/* nobody was asked: it is ours */
+		return;
+	}
+	a->npending++;
 }
 
 /* The supervisor answered (or not in time) the ask `aref`. */
 static int on_answer(struct acceptor *a, const ra_msg_t *msg)
 {
 	const ra_sup_reply_t *h = msg->data;
+	struct pending *p;
 	size_t i = 0;
+	int err = 0;
 
 	while (i < a->npending && a->pending[i].aref != msg->tag)
 		i++;
 	if (i == a->npending)
 		return 0;
-	if (msg->type == RA_MSG_TIMEOUT) {
-		/*
-		 * We cannot know whether a conn took the socket: let it
-		 * crash, and the supervisor starts a fresh acceptor.
-		 */
-		return -ETIMEDOUT;
-	}
-	if (msg->len < sizeof(*h) || h->result < 0) {
-		note_error(a, "the conns supervisor refused a connection",
-			   msg->len < sizeof(*h) ? -EPROTO : h->result);
-		drop_conn_arg(a->pending[i].arg);
-	} else {
+	p = &a->pending[i];
+	if (msg->type == RA_MSG_TIMEOUT)
+		err = -ETIMEDOUT;
+	else if (msg->len < sizeof(*h))
+		err = -EPROTO;
+	else if (h->result < 0)
+		err = h->result;
+	/*
+	 * Success: the conn is spawned and claims the socket in its init.
+	 * Otherwise take it back; after a timeout a conn may have claimed
+	 * it meanwhile, and then it is served after all.
+	 */
+	if (err == 0 || !withdraw(p))
 		a->accepted++;
-	}
-	a->pending[i] = a->pending[--a->npending];
+	else
+		note_error(a, "no connection actor, socket closed", err);
+	*p = a->pending[--a->npending];
 	return 0;
 }
 
@@ -155,17 +184,19 @@ static int acceptor_behavior(ra_ctx_t *self, void *state,
 }
 
 /*
- * Sockets still waiting for an answer may be owned by a conn by now, or
- * not (the request died with the supervisor); we cannot tell, so we
- * leave them: this happens only when the acceptor or the conns
- * supervisor fails.
+ * Sockets still waiting for an answer: take back those no conn has
+ * claimed (the request may have died with the conns supervisor); a conn
+ * that starts later finds its slot empty and stops.
  */
 static void acceptor_terminate(ra_ctx_t *self, void *state, int reason)
 {
 	struct acceptor *a = state;
+	size_t i;
 
 	(void)self;
 	(void)reason;
+	for (i = 0; i < a->npending; i++)
+		withdraw(&a->pending[i]);
 	free(a->pending);
 }
 

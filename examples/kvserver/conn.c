@@ -563,13 +563,23 @@ static int pump(ra_ctx_t *self, struct conn *c)
 
 static int conn_init(ra_ctx_t *self, void *state, void *arg)
 {
-	struct kv_conn_arg *a = arg;
+	struct kv_handoff *slot = arg;
 	struct conn *c = state;
 	int one = 1;
 
-	c->srv = a->srv;
-	c->fd = a->fd;
-	free(a);
+	c->srv = slot->srv;
+	/* Before any return: terminate closes c->fd when it is >= 0. */
+	c->fd = kv_handoff_take(slot);
+	if (c->fd < 0) {
+		/*
+		 * The acceptor withdrew the socket (its ask failed or timed
+		 * out), or an older conn whose own socket was withdrawn
+		 * claimed it from this slot (handoff.c): nothing to serve.
+		 * A normal stop, not a crash.
+		 */
+		ra_stop(self, 0);
+		return 0;
+	}
 	resp_parser_init(&c->parser);
 	resp_buf_init(&c->out);
 	resp_buf_init(&c->sending);

@@ -7,8 +7,9 @@
  *   kv (rest_for_one)       keyspace.0 .. keyspace.N-1, conns, acceptor
  *   conns (simple_one_for_one of conn, temporary)
  *
- *   acceptor (1, shard 0)   ra_io_accept() in a loop; asks the conns
- *                           supervisor to start one conn actor per socket
+ *   acceptor (1, shard 0)   ra_io_accept() in a loop; offers each socket
+ *                           in the hand-off table and asks the conns
+ *                           supervisor to start one conn actor for it
  *                           (round robin over shards).
  *   conn (1 per client)     owns its socket: recv, parse RESP, route each
  *                           key to its owner, put replies back in request
@@ -38,6 +39,7 @@
 #define KV_KV_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include <ringactor.h>
 
@@ -71,17 +73,70 @@ struct kv_server {
 	ra_hdr_t **lat;		/* [nshards * KV_CMD_COUNT], in ns */
 	atomic_uint restarts;	/* supervisor restarts, for the report */
 	atomic_uint child_exits; /* children that exited by themselves */
+	/*
+	 * [nhandoff]: sockets on their way from the acceptor to a conn
+	 * (handoff.c). Made and freed by main, which closes what is still
+	 * offered after the runtime is gone. handoff_next: acceptor only.
+	 */
+	struct kv_handoff *handoff;
+	unsigned nhandoff;
+	unsigned handoff_next;
 };
 
-/* What the acceptor hands a new conn actor (init frees it). */
-struct kv_conn_arg {
-	struct kv_server *srv;
-	int fd;
+/*
+ * Hand-off slots (handoff.c). Each holds at most one accepted socket
+ * that no conn has claimed yet; more than this many at once are refused.
+ * A slot is freed as soon as the conn's init runs, so this bounds a burst
+ * of connects that the conns supervisor has not caught up with.
+ */
+#define KV_HANDOFF_SLOTS 256
+
+enum kv_handoff_state {
+	KV_HANDOFF_FREE,
+	KV_HANDOFF_OFFERED,	/* fd waits for a conn, or a withdraw */
+	KV_HANDOFF_CLAIMED,	/* a conn is reading fd; FREE right after */
 };
+
+struct kv_handoff {
+	atomic_int state;	/* enum kv_handoff_state */
+	int fd;			/* written by offer, read by the claimer */
+	struct kv_server *srv;	/* set once by kv_handoff_create */
+};
+
+/* srv->handoff with n FREE slots. Before the runtime. 0 or -ENOMEM. */
+int kv_handoff_create(struct kv_server *srv, unsigned n);
+/*
+ * Close the socket of every slot still OFFERED (its conn never ran
+ * init), free the table; returns how many were closed. After
+ * ra_runtime_destroy(): no actor may touch the table any more.
+ */
+unsigned kv_handoff_destroy(struct kv_server *srv);
+/*
+ * Acceptor only (one offerer at a time): put `fd` in a FREE slot and
+ * publish it OFFERED. NULL when every slot is busy (fd stays the
+ * caller's). The caller remembers fd: it closes it if a withdraw works.
+ */
+struct kv_handoff *kv_handoff_offer(struct kv_server *srv, int fd);
+/*
+ * A conn's init: claim the slot's socket, which is then the caller's to
+ * close, and free the slot. -1 when the slot holds no offer: the
+ * acceptor withdrew it, or an older conn claimed it (handoff.c).
+ */
+int kv_handoff_take(struct kv_handoff *h);
+/*
+ * Acceptor: take an offer back. true: no conn claimed it and never will
+ * (the slot is FREE); the caller must close the fd it offered. false: a
+ * conn claimed it and owns the socket.
+ */
+bool kv_handoff_withdraw(struct kv_handoff *h);
 
 /* init arg: struct kv_server *. */
 extern const ra_actor_def_t kv_acceptor_def;
-/* init arg: struct kv_conn_arg *, malloc'd; init takes ownership. */
+/*
+ * init arg: struct kv_handoff *, a slot offered by the acceptor. init
+ * claims the socket; when the acceptor withdrew it first (its ask timed
+ * out or was refused) the conn stops at once, normally.
+ */
 extern const ra_actor_def_t kv_conn_def;
 /* init arg: struct kv_server *. */
 extern const ra_actor_def_t kv_keyspace_def;

@@ -279,7 +279,8 @@ int main(int argc, char **argv)
 	srv.keyspace = calloc(o.shards, sizeof(*srv.keyspace));
 	nlat = (size_t)o.shards * KV_CMD_COUNT;
 	srv.lat = calloc(nlat, sizeof(*srv.lat));
-	if (!srv.keyspace || !srv.lat) {
+	if (!srv.keyspace || !srv.lat ||
+	    kv_handoff_create(&srv, KV_HANDOFF_SLOTS)) {
 		fprintf(stderr, "kvserver: out of memory\n");
 		return 1;
 	}
@@ -347,6 +348,8 @@ destroy:
 			ra_strerror(r));
 		status = 1;
 	}
+	/* No actor is left: sockets no conn claimed are ours to close. */
+	kv_handoff_destroy(&srv);
 	close(srv.listen_fd);
 	ra_hdr_destroy(all);
 	for (i = 0; i < nlat; i++)
