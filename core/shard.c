@@ -561,6 +561,22 @@ static void loop(ra_shard_t *sh)
 	submit(sh);
 }
 
+/*
+ * After the loop, every actor is gone, but a message that raced the
+ * shutdown may still be on its way to us: a STOP a non-shard thread
+ * injected just before ra_runtime_destroy(), whose actor the shutdown
+ * stopped first. Its msg_ring is posted to a SINGLE_ISSUER ring as task
+ * work that runs at our next entry to the kernel. Run it and reap, so
+ * such messages end as dead letters and their envelopes (malloc'd, for
+ * non-shard senders) are freed instead of being lost with the ring.
+ */
+static void drain_after_loop(ra_shard_t *sh)
+{
+	(void)io_uring_get_events(&sh->ring);
+	while (reap(sh))
+		;
+}
+
 static void pin(ra_shard_t *sh)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -605,8 +621,10 @@ void *ra__shard_main(void *arg)
 		sh->fault_every = 0;	/* old kernel: no injection */
 	ck_pr_store_64(&sh->started_ns, ra__now_ns());
 	report(sh, ret);
-	if (ret == 0)
+	if (ret == 0) {
 		loop(sh);
+		drain_after_loop(sh);
+	}
 	return NULL;
 }
 
