@@ -568,7 +568,11 @@ static void loop(ra_shard_t *sh)
  * stopped first. Its msg_ring is posted to a SINGLE_ISSUER ring as task
  * work that runs at our next entry to the kernel. Run it and reap, so
  * such messages end as dead letters and their envelopes (malloc'd, for
- * non-shard senders) are freed instead of being lost with the ring.
+ * non-shard senders) are freed. ra__shard_drain_after_stop() sweeps the
+ * CQ once more after the join, for batches other shards sent later; it
+ * cannot run our task work, which without this would run (and post the
+ * CQE) only as the thread exits, possibly after that sweep: a leak ASan
+ * reported a few times.
  */
 static void drain_after_loop(ra_shard_t *sh)
 {
