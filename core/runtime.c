@@ -288,14 +288,6 @@ static RA_COLD void stop_shards(ra_runtime_t *rt, unsigned started)
 		ra__shard_drain_after_stop(rt->shards[i]);
 }
 
-/* RA_TEST_OUTSIDE_SEND_DELAY_NS=N: see test_send_delay_ns (runtime.h). */
-static RA_COLD uint64_t send_delay_from_env(void)
-{
-	const char *env = getenv("RA_TEST_OUTSIDE_SEND_DELAY_NS");
-
-	return env ? strtoull(env, NULL, 10) : 0;
-}
-
 static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 {
 	ra_runtime_t *rt = calloc(1, sizeof(*rt));
@@ -308,7 +300,7 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 	ra__registry_init(&rt->names);
 	pthread_cond_init(&rt->cond, NULL);
 	rt->cfg = *cfg;
-	rt->test_send_delay_ns = send_delay_from_env();
+	rt->test_send_delay_ns = ra__env_u64("RA_TEST_OUTSIDE_SEND_DELAY_NS");
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	rt->nshards = cfg->shards ? cfg->shards
 				  : (unsigned)(ncpu > 0 ? ncpu : 1);

@@ -50,14 +50,6 @@
 
 _Thread_local ra_shard_t *ra__tls_shard;
 
-/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (core/msgring.c). */
-static unsigned fault_every_from_env(void)
-{
-	const char *env = getenv("RA_FAULT_MSGRING");
-
-	return env ? (unsigned)strtoul(env, NULL, 10) : 0;
-}
-
 /*
  * Valgrind 3.19 keeps its global lock while a thread blocks in
  * io_uring_enter (it does not mark the syscall as blocking), so a
@@ -111,24 +103,21 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	/*
 	 * With more shards than CPUs a polling shard shares its CPU with
 	 * another, which may be the one producing our next CQE: spinning
-	 * would take the CPU from it, so yield from the first miss.
-	 * Measured on fanout_fanin_skewed (4 shards, 2 vCPUs): 1.56x ->
-	 * 1.42x of the floor (docs/results.md).
+	 * would take the CPU from it, so yield from the first miss
+	 * (fanout_fanin_skewed, 4 shards on 2 vCPUs: 1.56x -> 1.42x of the
+	 * floor), and between two yields look at the CQ once, not for a
+	 * round of 64 `pause`s: a round is ~1.7 us on these EPYC vCPUs (a
+	 * pause is ~26 ns), which the CPU mate with work waited for at
+	 * every yield (1.42x -> 1.24x, balanced 1.52x -> 1.27x;
+	 * docs/results.md, "Oversubscribed poll").
 	 */
-	sh->spin_ns = rt->nshards > cpus_allowed() ? 0 : RA_SPIN_NS;
-	/*
-	 * And between two yields look at the CQ once, not for a round of
-	 * 64 `pause`s: a round is ~1.7 us on these EPYC vCPUs (a pause is
-	 * ~26 ns), which the CPU mate with work waited for at every yield.
-	 * Measured: fanout_fanin_skewed 1.42x -> 1.24x of the floor,
-	 * balanced 1.52x -> 1.27x (docs/results.md, "Oversubscribed poll").
-	 */
-	sh->spin_checks = sh->spin_ns ? RA_SPIN_CHECKS : 1;
+	sh->shares_cpu = rt->nshards > cpus_allowed();
 	sh->timing = rt->cfg.timing_sample != 0;
 	sh->timing_mask = rt->cfg.timing_sample ? rt->cfg.timing_sample - 1
 						: 0;
 	sh->kernel_wait = !ra__under_valgrind();
-	sh->fault_every = fault_every_from_env();
+	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
+	sh->fault_every = (unsigned)ra__env_u64("RA_FAULT_MSGRING");
 	sh->ring_fd = -1;
 	ra__steal_init(sh);
 	ra__pool_init(&sh->pool, (uint16_t)id);
@@ -276,9 +265,9 @@ static void run_ready(ra_shard_t *sh)
 }
 
 /*
- * One look at the CQ, spin_checks times with a `pause` between; true if a
- * CQE is there. poll_cq() calls it between clock reads: the first
- * spin_ns (RA_SPIN_NS, or 0 when shards outnumber CPUs) of the window
+ * Look at the CQ RA_SPIN_CHECKS times with a `pause` between (once when
+ * shares_cpu); true if a CQE is there. poll_cq() calls it between clock
+ * reads: the first RA_SPIN_NS (none when shares_cpu) of the window
  * only spin (a cross-shard reply lands within ~1 us); after that each
  * miss calls sched_yield(), so on an oversubscribed machine the thread
  * that would produce our next CQE (a client, another shard) gets the CPU
@@ -286,7 +275,9 @@ static void run_ready(ra_shard_t *sh)
  */
 static bool spin_round(ra_shard_t *sh)
 {
-	for (unsigned i = 0; i < sh->spin_checks; i++) {
+	unsigned checks = sh->shares_cpu ? 1 : RA_SPIN_CHECKS;
+
+	for (unsigned i = 0; i < checks; i++) {
 		if (cq_has_work(sh))
 			return true;
 		__builtin_ia32_pause();
@@ -337,7 +328,7 @@ static bool poll_cq(ra_shard_t *sh, uint64_t next_timer, uint64_t margin)
 		now = ra__now_ns();
 		if (now >= until)
 			break;
-		if (now - start >= sh->spin_ns)
+		if (sh->shares_cpu || now - start >= RA_SPIN_NS)
 			sched_yield();
 	}
 	ra__stat_add(&sh->stats.idle_ns, now - start);

@@ -63,8 +63,7 @@ typedef struct ra_shard {
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */
 	uint64_t poll_min_ns;		/* cfg.idle_poll_ns */
 	uint64_t poll_max_ns;		/* cfg.idle_poll_max_ns */
-	uint64_t spin_ns;		/* pure spin before yielding, per poll */
-	unsigned spin_checks;		/* CQ looks per spin round */
+	bool shares_cpu;		/* more shards than CPUs: never spin */
 	uint32_t timing_mask;		/* timing_sample - 1 */
 	uint32_t timing_tick;		/* sends and completions so far */
 	bool timing;			/* timing_sample != 0 */

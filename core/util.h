@@ -5,6 +5,8 @@
 #define RA_CORE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #define ra_likely(x)	__builtin_expect(!!(x), 1)
 #define ra_unlikely(x)	__builtin_expect(!!(x), 0)
@@ -18,5 +20,17 @@
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define RA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A test or debugging knob from the environment (RA_FAULT_MSGRING,
+ * RA_TEST_OUTSIDE_SEND_DELAY_NS): its decimal value, 0 when unset. Read
+ * once, at runtime creation.
+ */
+static inline uint64_t ra__env_u64(const char *name)
+{
+	const char *env = getenv(name);
+
+	return env ? strtoull(env, NULL, 10) : 0;
+}
 
 #endif /* RA_CORE_UTIL_H */
