@@ -602,8 +602,14 @@ static void test_io_pins(void)
 	   "busy with %ld pings", atomic_load(&io_pings));
 	atomic_store(&io_written, 1);
 	ok(write(sv[1], "x", 1) == 1, "io: complete the recv");
+	/*
+	 * Wait for both: the completion comes as a message, and the actor
+	 * may move once the recv is done, with that message still queued
+	 * behind a ping (seen under TSan).
+	 */
 	for (uint64_t end = ra_now_ns() + 10000000000ull;
-	     ra_now_ns() < end && !atomic_load(&io_moved);)
+	     ra_now_ns() < end &&
+	     !(atomic_load(&io_moved) && atomic_load(&io_done));)
 		sleep_ms(1);
 	ok(atomic_load(&io_done) && !atomic_load(&io_moved_early),
 	   "io: ra_shard_id() never changed while the recv was pending");
