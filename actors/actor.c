@@ -176,6 +176,7 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	a->cur_env = e;
 	ret = a->def->behavior(a, a->state, &m);
 	a->cur_env = NULL;
+	ra__shard_work(sh);
 	if (start)
 		ra__shard_record(&sh->hists, RA_HIST_RUN,
 				 (int64_t)(ra__now_ns() - start));
@@ -205,7 +206,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 	a->in_runq = false;
 	if (a->status == RA_ACTOR_READY)
 		run_init(sh, a);
-	while (!a->stop_requested && n++ < sh->budget) {
+	while (!a->stop_requested && n++ < sh->budget && !sh->pass_over) {
 		ra_envelope_t *e = ra__actor_pop(sh, a);
 
 		if (!e)

@@ -261,8 +261,10 @@ RA_API int ra_runtime_ask(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	if (ret < 0)
 		return ret;
 	/* The proxy lives where `to` does: its ask stays on one shard. */
-	if (!ra__slot_lookup_any(rt->slots, to, &word))
+	if (!ra__slot_lookup_any(rt->slots, to, &word)) {
+		ra__runtime_dead_letter(rt);
 		return -ESRCH;
+	}
 	opts.shard = ra__slot_word_home(word);
 	w = waiter_new(to, type, data, len, timeout_ns);
 	if (!w)

@@ -118,6 +118,7 @@ void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
 /* Local or cross-shard hand-off of a filled envelope from shard `sh`. */
 static void route(ra_shard_t *sh, unsigned home, ra_envelope_t *e)
 {
+	ra__shard_work(sh);
 	if (home == sh->id) {
 		ra__stat_inc(&sh->stats.msgs_local);
 		ra__deliver(sh, e);
@@ -374,6 +375,17 @@ static RA_COLD void test_send_delay(uint64_t ns)
 		;
 }
 
+/*
+ * A non-shard send of `kind` found its target gone: user messages and
+ * stop requests count as dead letters, as they do from a shard
+ * (send_from_shard()); runtime signals (exit/2) do not.
+ */
+static void outside_dead_letter(ra_runtime_t *rt, uint8_t kind)
+{
+	if (kind == RA_ENV_USER || kind == RA_ENV_STOP)
+		ra__runtime_dead_letter(rt);
+}
+
 static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			     uint8_t kind, const void *data, size_t len)
 {
@@ -390,8 +402,10 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	if (ret < 0)
 		return ret;
 	s = ra__slot_lookup_any(rt->slots, to, &w);
-	if (!s)
+	if (!s) {
+		outside_dead_letter(rt, kind);
 		return -ESRCH;
+	}
 	e = ra__envelope_heap_alloc();
 	if (!e)
 		return -ENOMEM;
@@ -412,8 +426,10 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 			break;
 		sched_yield();
 	}
-	if (ret == 0 && home < 0)
+	if (ret == 0 && home < 0) {
 		ret = home;
+		outside_dead_letter(rt, kind);
+	}
 	else if (ret == 0)
 		e->flags |= RA_ENV_COUNTED;
 	/* Tests only: widen the window that the count above closes. */

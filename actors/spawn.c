@@ -104,6 +104,8 @@ static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 	ra_envelope_t *e;
 	int ret;
 
+	if (sh)
+		ra__shard_work(sh);
 	if (sh && home == sh->id) {
 		ra__actor_attach(sh, a);
 		return 0;

@@ -29,6 +29,8 @@ RA_API void ra_config_init(ra_config_t *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ring_entries = RA_DEFAULT_RING_ENTRIES;
 	cfg->actor_budget = RA_DEFAULT_ACTOR_BUDGET;
+	cfg->pass_runs = RA_DEFAULT_PASS_RUNS;
+	cfg->pass_ns = RA_DEFAULT_PASS_NS;
 	cfg->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
 	cfg->idle_poll_max_ns = RA_DEFAULT_IDLE_POLL_MAX_NS;
 	cfg->timing_sample = RA_DEFAULT_TIMING_SAMPLE;
@@ -88,6 +90,11 @@ static int check_config(const ra_config_t *cfg)
 	}
 	if (cfg->actor_budget == 0) {
 		ra__set_error("ra_runtime_create: actor_budget must be > 0");
+		return -EINVAL;
+	}
+	if (cfg->pass_runs == 0 || cfg->pass_ns == 0) {
+		ra__set_error("ra_runtime_create: pass_runs and pass_ns must "
+			      "be > 0");
 		return -EINVAL;
 	}
 	return 0;

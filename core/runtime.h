@@ -50,6 +50,12 @@ struct ra_runtime {
 	uint32_t rr_next;		/* round-robin placement cursor */
 	uint32_t shutting_down;		/* destroy has begun */
 	uint64_t next_mref;		/* last monitor reference issued */
+	/*
+	 * Dead letters of non-shard callers (ra_runtime_send, _stop_actor,
+	 * _ask to a stopped actor), which have no shard counters to bump;
+	 * ra_stats_snapshot() adds them to the shards' dead_letters.
+	 */
+	uint64_t outside_dead_letters;
 
 	ra_registry_t names;		/* ra_register(), actors/registry.c */
 	bool stopped;			/* ra_runtime_stop() joined the shards */
@@ -65,6 +71,12 @@ int ra__runtime_inject(struct ra_runtime *rt, unsigned dest,
 
 /* An actor was finalized: drop the live count, wake waiters at zero. */
 void ra__runtime_actor_gone(struct ra_runtime *rt);
+
+/* A non-shard caller's message found its target gone. Any thread. */
+static inline void ra__runtime_dead_letter(struct ra_runtime *rt)
+{
+	ck_pr_inc_64(&rt->outside_dead_letters);
+}
 
 /* Count a new actor unless the runtime is shutting down (-ESHUTDOWN). */
 int ra__runtime_actor_new(struct ra_runtime *rt);

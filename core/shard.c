@@ -97,6 +97,9 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->id = (uint16_t)id;
 	sh->nshards = rt->nshards;
 	sh->budget = rt->cfg.actor_budget;
+	sh->pass_runs = rt->cfg.pass_runs;
+	sh->pass_ns = rt->cfg.pass_ns;
+	sh->check_units = sh->work_left = RA_PASS_CHECK_MAX;
 	sh->idle_poll_ns = rt->cfg.idle_poll_ns;
 	sh->poll_min_ns = rt->cfg.idle_poll_ns;
 	sh->poll_max_ns = rt->cfg.idle_poll_max_ns;
@@ -240,16 +243,77 @@ static void steal_midpass(ra_shard_t *sh)
 }
 
 /*
- * Run up to the turn budget of actors. No clock read here: busy time is
- * derived from idle time (see poll_cq), which a cross-shard hop spends
- * anyway, instead of costing two reads (~60 ns) per pass.
+ * The next clock read comes after `units` more units of work: as many as
+ * took pass_ns / RA_PASS_CHECKS_PER_PASS at the rate of the last
+ * interval (`elapsed` ns for check_units units), at most
+ * RA_PASS_CHECK_MAX. Cheap work (local sends, ~15 ns a unit) so reads
+ * the clock about once per 128 units; behaviors that take 10 us each,
+ * once per call.
+ */
+static uint32_t next_check_units(const ra_shard_t *sh, uint64_t elapsed)
+{
+	uint64_t aim = sh->pass_ns / RA_PASS_CHECKS_PER_PASS;
+	uint64_t units;
+
+	if (!elapsed)
+		return RA_PASS_CHECK_MAX;
+	units = (uint64_t)sh->check_units * aim / elapsed;
+	if (units < 1)
+		return 1;
+	return units > RA_PASS_CHECK_MAX ? RA_PASS_CHECK_MAX : (uint32_t)units;
+}
+
+void ra__shard_pass_check(ra_shard_t *sh)
+{
+	uint64_t now = ra__now_ns();
+
+	/*
+	 * The deadline runs from the pass's first clock read, not from its
+	 * start: a short pass (one cross-shard hop) never reads the clock.
+	 * The interval adapts only between two reads of the same pass; the
+	 * gap across an idle period says nothing about the work's cost.
+	 */
+	if (!sh->pass_deadline_ns) {
+		sh->pass_deadline_ns = now + sh->pass_ns;
+	} else {
+		if (now >= sh->pass_deadline_ns)
+			sh->pass_over = true;
+		if (sh->pass_check_ns)
+			sh->check_units =
+				next_check_units(sh, now - sh->pass_check_ns);
+	}
+	sh->pass_check_ns = now;
+	sh->work_left = sh->check_units;
+}
+
+static void pass_begin(ra_shard_t *sh)
+{
+	sh->pass_over = false;
+	sh->pass_deadline_ns = 0;
+	sh->pass_check_ns = 0;
+}
+
+/*
+ * Run actors until pass_runs runs are done, the run queue is empty or the
+ * pass has had its time (pass_over, set by the work checks). No clock
+ * read per run: busy time is derived from idle time (see poll_cq), which
+ * a cross-shard hop spends anyway.
+ *
+ * Fairness: the run queue is FIFO, and an actor whose mailbox still
+ * holds messages after its run (at most `budget` messages) goes to its
+ * tail, behind actors that were queued meanwhile; messages it sent to
+ * itself wait in its own mailbox like any other. Actors that messages
+ * from other shards woke are queued at the next reap, after this pass, so
+ * a busy pass delays them by at most one pass bound.
  */
 static void run_ready(ra_shard_t *sh)
 {
 	/* Our own field: a plain read. */
 	bool midpass = sh->steal_on && sh->nstealable;
 
-	for (unsigned runs = 0; runs < RA_TURN_ACTOR_RUNS; runs++) {
+	pass_begin(sh);
+	for (unsigned runs = 0; runs < sh->pass_runs && !sh->pass_over;
+	     runs++) {
 		ra_runq_node_t *n = ra__runq_pop(&sh->runq);
 
 		if (!n)

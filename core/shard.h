@@ -60,6 +60,20 @@ typedef struct ra_shard {
 	uint64_t wake_lat_ns;
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
+	/*
+	 * Loop-pass bound (core/shard.c, "Liveness"): a pass ends after
+	 * pass_runs actor runs or once pass_ns have passed, whichever comes
+	 * first. Time is read every `check_units` units of work (behavior
+	 * calls, sends, spawns), an interval that adapts so that a check
+	 * comes about every pass_ns / RA_PASS_CHECKS_PER_PASS.
+	 */
+	unsigned pass_runs;		/* cfg.pass_runs */
+	uint64_t pass_ns;		/* cfg.pass_ns */
+	uint64_t pass_deadline_ns;	/* this pass ends at; 0 = not read yet */
+	uint64_t pass_check_ns;		/* last clock read in this pass, or 0 */
+	uint32_t work_left;		/* units until the next clock read */
+	uint32_t check_units;		/* current interval between reads */
+	bool pass_over;			/* the pass has had its time */
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */
 	uint64_t poll_min_ns;		/* cfg.idle_poll_ns */
 	uint64_t poll_max_ns;		/* cfg.idle_poll_max_ns */
@@ -130,8 +144,28 @@ static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
 	return now ? now : ra__now_ns();
 }
 
-/* Turn budget: actor runs per pass before looking at the CQ again. */
-#define RA_TURN_ACTOR_RUNS 256
+/*
+ * Clock reads per pass_ns of work the check interval aims for, and the
+ * most units between two reads (a clock read costs ~35 ns here; 128 units
+ * of the cheapest work, a local send and its behavior call, take ~4 us).
+ */
+#define RA_PASS_CHECKS_PER_PASS	8
+#define RA_PASS_CHECK_MAX	128
+
+/* check_units units of work were done: read the clock (core/shard.c). */
+void ra__shard_pass_check(ra_shard_t *sh);
+
+/*
+ * One unit of work on this shard's thread: a behavior call, a send or a
+ * spawn. Every check_units of them the clock is read, and a pass that
+ * has run for pass_ns is marked over; the actor running stops after its
+ * current message and the shard turns to its rings.
+ */
+static inline void ra__shard_work(ra_shard_t *sh)
+{
+	if (ra_unlikely(--sh->work_left == 0))
+		ra__shard_pass_check(sh);
+}
 
 int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);
 void ra__shard_fini(ra_shard_t *sh);

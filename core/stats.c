@@ -100,6 +100,7 @@ RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 		sum_counters(out, &rt->shards[s]->stats);
 		out->busy_ns += shard_busy_ns(rt->shards[s], ra__now_ns());
 	}
+	out->dead_letters += ck_pr_load_64(&rt->outside_dead_letters);
 	out->actors_live = ck_pr_load_64(&rt->live);
 	out->mailbox_wait_ns = merged[RA_HIST_MAILBOX_WAIT];
 	out->run_ns = merged[RA_HIST_RUN];

@@ -116,6 +116,8 @@ typedef struct ra_msg {
 #define RA_DEFAULT_ACTOR_BUDGET	 64u
 #define RA_DEFAULT_RING_ENTRIES	 256u
 #define RA_DEFAULT_TIMING_SAMPLE 16u
+#define RA_DEFAULT_PASS_RUNS	 64u
+#define RA_DEFAULT_PASS_NS	 50000u
 
 /*
  * Work-stealing defaults (see ra_config_t and docs/architecture.md, "Work
@@ -138,6 +140,16 @@ typedef struct ra_config {
 	unsigned flags;		 /* RA_CFG_* */
 	unsigned ring_entries;	 /* SQ entries per ring (power of 2) */
 	unsigned actor_budget;	 /* messages an actor runs per turn */
+	/*
+	 * Loop-pass bound (docs/architecture.md, "Liveness"): a shard runs
+	 * at most pass_runs actor runs, and stops after about pass_ns of
+	 * work, before it flushes its outboxes, submits, reaps its CQ and
+	 * answers steal requests. This bounds how long a message sent to
+	 * another shard, an I/O request or an incoming batch waits however
+	 * busy the shard is (see ra_send). Both must be > 0.
+	 */
+	unsigned pass_runs;	 /* actor runs per loop pass */
+	uint64_t pass_ns;	 /* ns of work per loop pass */
 	/*
 	 * User-space CQ poll before a shard sleeps, in ns; 0 = none. The
 	 * window adapts between idle_poll_ns and idle_poll_max_ns: it
@@ -189,10 +201,10 @@ RA_API void ra_config_init(ra_config_t *cfg);
  * handle the caller owns until ra_runtime_destroy(). Any non-shard thread.
  *
  * Errors: -EINVAL (cfg out of range: shards > 1024, ring_entries not a
- * power of two or > 32768, actor_budget 0, timing_sample not 0 or a power
- * of two, idle_poll_max_ns < idle_poll_ns, steal_batch > 64,
- * steal_backoff_min_ns > steal_backoff_max_ns, out NULL); -ENOMEM;
- * -ENOSYS (kernel without
+ * power of two or > 32768, actor_budget, pass_runs or pass_ns 0,
+ * timing_sample not 0 or a power of two, idle_poll_max_ns <
+ * idle_poll_ns, steal_batch > 64, steal_backoff_min_ns >
+ * steal_backoff_max_ns, out NULL); -ENOMEM; -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing

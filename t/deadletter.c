@@ -116,6 +116,35 @@ static void test_send_to_stopped(ra_runtime_t *rt)
 	is_int(atomic_load(&handled), 2, "each handled exactly one message");
 }
 
+/*
+ * Non-shard callers count their dead letters as ra_send() and
+ * ra_stop_other() do from a shard: ra_runtime_send, _stop_actor and _ask
+ * to a stopped actor each add one; a bad argument adds none.
+ */
+static void test_outside_counted(ra_runtime_t *rt)
+{
+	ra_spawn_opts_t on1 = { .placement = RA_PLACE_SHARD, .shard = 1 };
+	uint64_t before;
+	ra_ref_t a;
+
+	ra_runtime_spawn(rt, &once_def, NULL, &on1, &a);
+	ra_runtime_send(rt, a, 1, NULL, 0);
+	is_int(ra_runtime_wait_idle(rt, 5000000000ull), 0, "target stopped");
+	before = dead_letters(rt);
+	is_int(ra_runtime_send(rt, a, 1, NULL, 0), -ESRCH,
+	       "ra_runtime_send to stopped: -ESRCH");
+	is_int(dead_letters(rt) - before, 1, "... counted as a dead letter");
+	is_int(ra_runtime_stop_actor(rt, a), -ESRCH,
+	       "ra_runtime_stop_actor to stopped: -ESRCH");
+	is_int(dead_letters(rt) - before, 2, "... counted as a dead letter");
+	is_int(ra_runtime_ask(rt, a, 1, NULL, 0, 1000000000ull, NULL, NULL),
+	       -ESRCH, "ra_runtime_ask to stopped: -ESRCH");
+	is_int(dead_letters(rt) - before, 3, "... counted as a dead letter");
+	is_int(ra_runtime_send(rt, a, RA_MSG_IO, NULL, 0), -EINVAL,
+	       "reserved type to stopped: -EINVAL");
+	is_int(dead_letters(rt) - before, 3, "... not a dead letter");
+}
+
 static void test_in_flight(ra_runtime_t *rt, unsigned from, unsigned to)
 {
 	ra_spawn_opts_t o_to = { .placement = RA_PLACE_SHARD, .shard = to };
@@ -165,12 +194,13 @@ int main(void)
 	ra_runtime_t *rt;
 
 	tap_timeout(60);
-	plan(13 + 3 * 3 + 6);
+	plan(13 + 9 + 3 * 3 + 6);
 	ra_config_init(&cfg);
 	cfg.shards = 2;
 	if (ra_runtime_create(&cfg, &rt))
 		bail_out(ra_last_error());
 	test_send_to_stopped(rt);
+	test_outside_counted(rt);
 	test_in_flight(rt, 0, 0);
 	test_in_flight(rt, 0, 1);
 	test_in_flight(rt, 1, 0);
