@@ -204,6 +204,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 	unsigned n = 0;
 
 	a->in_runq = false;
+	ra__shard_run_begin(sh, &a->check_units);
 	if (a->status == RA_ACTOR_READY)
 		run_init(sh, a);
 	while (!a->stop_requested && n++ < sh->budget && !sh->pass_over) {
@@ -221,6 +222,7 @@ void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
 			continue;	/* applied; may have stopped us */
 		run_one(sh, a, e);
 	}
+	ra__shard_run_end(sh);
 	/*
 	 * A stop requested during this run may have queued us again
 	 * (ra_stop from init, a self-send); then the next turn stops us, so

@@ -50,6 +50,11 @@ struct ra_actor {
 	bool steal_ok;			/* ra_set_stealable(): may move now */
 	bool stop_requested;		/* stop after the current callback */
 	int stop_reason;		/* first reason given */
+	/*
+	 * Units of this actor's work between two clock reads of the pass
+	 * bound, learnt from its own runs (core/shard.c, "Liveness").
+	 */
+	uint32_t check_units;
 	unsigned io_pending;		/* requests awaiting their CQE */
 	struct ra_io_req *io_list;	/* those requests, for cancellation */
 	struct ra_actor *all_prev;	/* shard's list of its actors */

@@ -65,6 +65,7 @@ static ra_actor_t *actor_alloc(ra_runtime_t *rt, const ra_actor_def_t *def,
 	a->state = (char *)a + ACTOR_HEAD_SIZE;
 	a->init_arg = arg;
 	a->status = RA_ACTOR_STARTING;
+	a->check_units = RA_PASS_CHECK_START;
 	return a;
 }
 

@@ -99,7 +99,9 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->budget = rt->cfg.actor_budget;
 	sh->pass_runs = rt->cfg.pass_runs;
 	sh->pass_ns = rt->cfg.pass_ns;
-	sh->check_units = sh->work_left = RA_PASS_CHECK_MAX;
+	sh->shard_units = RA_PASS_CHECK_START;
+	sh->work_left = sh->work_done = RA_PASS_CHECK_START;
+	sh->check_units = &sh->shard_units;
 	sh->idle_poll_ns = rt->cfg.idle_poll_ns;
 	sh->poll_min_ns = rt->cfg.idle_poll_ns;
 	sh->poll_max_ns = rt->cfg.idle_poll_max_ns;
@@ -243,24 +245,25 @@ static void steal_midpass(ra_shard_t *sh)
 }
 
 /*
- * The next clock read comes after `units` more units of work: as many as
- * took pass_ns / RA_PASS_CHECKS_PER_PASS at the rate of the last
- * interval (`elapsed` ns for check_units units), at most
- * RA_PASS_CHECK_MAX. Cheap work (local sends, ~15 ns a unit) so reads
- * the clock about once per 128 units; behaviors that take 10 us each,
- * once per call.
+ * The next clock read comes after as many units of work as took
+ * pass_ns / RA_PASS_CHECKS_PER_PASS at the rate of the last interval
+ * (`elapsed` ns for `units` units), between 1 and RA_PASS_CHECK_MAX. It
+ * shrinks at once but at most doubles per read, so one cheap stretch
+ * does not teach an actor that its next steps are cheap too. Cheap work
+ * (a local send and its behavior call, ~30 ns) so reads the clock once
+ * per 128 units; behaviors of 10 us, about once per call.
  */
-static uint32_t next_check_units(const ra_shard_t *sh, uint64_t elapsed)
+static uint32_t next_check_units(const ra_shard_t *sh, uint32_t units,
+				 uint64_t elapsed)
 {
 	uint64_t aim = sh->pass_ns / RA_PASS_CHECKS_PER_PASS;
-	uint64_t units;
+	uint64_t next = 2 * (uint64_t)units;
 
-	if (!elapsed)
-		return RA_PASS_CHECK_MAX;
-	units = (uint64_t)sh->check_units * aim / elapsed;
-	if (units < 1)
+	if (elapsed && next > units * aim / elapsed)
+		next = units * aim / elapsed;
+	if (next < 1)
 		return 1;
-	return units > RA_PASS_CHECK_MAX ? RA_PASS_CHECK_MAX : (uint32_t)units;
+	return next > RA_PASS_CHECK_MAX ? RA_PASS_CHECK_MAX : (uint32_t)next;
 }
 
 void ra__shard_pass_check(ra_shard_t *sh)
@@ -268,10 +271,10 @@ void ra__shard_pass_check(ra_shard_t *sh)
 	uint64_t now = ra__now_ns();
 
 	/*
-	 * The deadline runs from the pass's first clock read, not from its
-	 * start: a short pass (one cross-shard hop) never reads the clock.
-	 * The interval adapts only between two reads of the same pass; the
-	 * gap across an idle period says nothing about the work's cost.
+	 * The deadline runs from the pass's first clock read unless
+	 * pass_begin() set it. The interval adapts only between two reads
+	 * of the same pass; the gap across an idle period says nothing
+	 * about the work's cost.
 	 */
 	if (!sh->pass_deadline_ns) {
 		sh->pass_deadline_ns = now + sh->pass_ns;
@@ -279,18 +282,47 @@ void ra__shard_pass_check(ra_shard_t *sh)
 		if (now >= sh->pass_deadline_ns)
 			sh->pass_over = true;
 		if (sh->pass_check_ns)
-			sh->check_units =
-				next_check_units(sh, now - sh->pass_check_ns);
+			*sh->check_units = next_check_units(sh,
+				sh->work_done, now - sh->pass_check_ns);
 	}
 	sh->pass_check_ns = now;
-	sh->work_left = sh->check_units;
+	sh->work_left = sh->work_done = *sh->check_units;
 }
 
+/*
+ * Before a pass: if the actor a bound cut off in the last pass is back at
+ * the head of the run queue (it ran alone, re-posting to itself), put it
+ * behind the actors the reap just woke, so that messages from other
+ * shards are not served one pass later than its own. Moving any node
+ * from head to tail is safe, so a stale `pass_cut` costs nothing.
+ */
+static void rotate_cut(ra_shard_t *sh)
+{
+	ra_runq_t *q = &sh->runq;
+
+	if (sh->pass_cut && q->head == sh->pass_cut && q->head != q->tail)
+		ra__runq_push(q, ra__runq_pop(q));
+	sh->pass_cut = NULL;
+}
+
+/*
+ * A pass that follows one a bound ended is busy too: its deadline runs
+ * from now (one clock read per such pass, which lasts pass_ns). Others
+ * read the clock only if they last: a short pass (one cross-shard hop)
+ * never does, and its deadline runs from its first read.
+ */
 static void pass_begin(ra_shard_t *sh)
 {
+	bool busy = sh->pass_cut != NULL;
+
+	rotate_cut(sh);
 	sh->pass_over = false;
 	sh->pass_deadline_ns = 0;
 	sh->pass_check_ns = 0;
+	if (busy) {
+		sh->pass_check_ns = ra__now_ns();
+		sh->pass_deadline_ns = sh->pass_check_ns + sh->pass_ns;
+	}
 }
 
 /*
@@ -310,12 +342,12 @@ static void run_ready(ra_shard_t *sh)
 {
 	/* Our own field: a plain read. */
 	bool midpass = sh->steal_on && sh->nstealable;
+	ra_runq_node_t *n = NULL;
+	unsigned runs;
 
 	pass_begin(sh);
-	for (unsigned runs = 0; runs < sh->pass_runs && !sh->pass_over;
-	     runs++) {
-		ra_runq_node_t *n = ra__runq_pop(&sh->runq);
-
+	for (runs = 0; runs < sh->pass_runs && !sh->pass_over; runs++) {
+		n = ra__runq_pop(&sh->runq);
 		if (!n)
 			break;
 		ra__actor_run(sh, ra_container_of(n, ra_actor_t, runq_node));
@@ -326,6 +358,9 @@ static void run_ready(ra_shard_t *sh)
 			       RA_STEAL_MIDPASS_RUNS - 1)
 			steal_midpass(sh);
 	}
+	/* Ended by a bound, not by an empty queue: see rotate_cut(). */
+	if (n && (sh->pass_over || runs == sh->pass_runs))
+		sh->pass_cut = n;
 }
 
 /*

@@ -72,8 +72,22 @@ typedef struct ra_shard {
 	uint64_t pass_deadline_ns;	/* this pass ends at; 0 = not read yet */
 	uint64_t pass_check_ns;		/* last clock read in this pass, or 0 */
 	uint32_t work_left;		/* units until the next clock read */
-	uint32_t check_units;		/* current interval between reads */
+	uint32_t work_done;		/* units from the last read to the next */
+	/*
+	 * Interval between reads for the work being done: the running
+	 * actor's own (ra_actor_t.check_units) during its run, else
+	 * shard_units. Work differs in cost from actor to actor (a ping
+	 * vs. a 20 us compute step), so each learns its own.
+	 */
+	uint32_t *check_units;
+	uint32_t shard_units;
 	bool pass_over;			/* the pass has had its time */
+	/*
+	 * The run queue node of the actor that ran last in a pass a bound
+	 * ended, or NULL. Compared, never dereferenced: the actor may be
+	 * gone by the next pass (see rotate_cut()).
+	 */
+	const ra_runq_node_t *pass_cut;
 	uint64_t idle_poll_ns;		/* current poll window (adaptive) */
 	uint64_t poll_min_ns;		/* cfg.idle_poll_ns */
 	uint64_t poll_max_ns;		/* cfg.idle_poll_max_ns */
@@ -145,12 +159,14 @@ static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
 }
 
 /*
- * Clock reads per pass_ns of work the check interval aims for, and the
- * most units between two reads (a clock read costs ~35 ns here; 128 units
- * of the cheapest work, a local send and its behavior call, take ~4 us).
+ * Clock reads per pass_ns of work the check interval aims for, the most
+ * units between two reads (a clock read costs ~35 ns here; 128 units of
+ * the cheapest work, a local send and its behavior call, take ~4 us), and
+ * a new actor's interval before it has taught us better.
  */
 #define RA_PASS_CHECKS_PER_PASS	8
 #define RA_PASS_CHECK_MAX	128
+#define RA_PASS_CHECK_START	8
 
 /* check_units units of work were done: read the clock (core/shard.c). */
 void ra__shard_pass_check(ra_shard_t *sh);
@@ -165,6 +181,24 @@ static inline void ra__shard_work(ra_shard_t *sh)
 {
 	if (ra_unlikely(--sh->work_left == 0))
 		ra__shard_pass_check(sh);
+}
+
+/*
+ * An actor run begins; `units` is its learnt interval. Its first clock
+ * read comes within that many units, whatever the actor before it left.
+ */
+static inline void ra__shard_run_begin(ra_shard_t *sh, uint32_t *units)
+{
+	sh->check_units = units;
+	if (sh->work_left > *units) {
+		sh->work_done -= sh->work_left - *units;
+		sh->work_left = *units;
+	}
+}
+
+static inline void ra__shard_run_end(ra_shard_t *sh)
+{
+	sh->check_units = &sh->shard_units;
 }
 
 int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);

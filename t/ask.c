@@ -80,11 +80,6 @@ static atomic_int seen_tag_ok, plain_ret, released, deadlk_ret;
 static atomic_int release_ret;
 static uint64_t seen_tags[MAXEV];
 
-static uint64_t scaled(uint64_t ns)
-{
-	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
-}
-
 /* ---- server ---- */
 
 struct held {
@@ -292,7 +287,7 @@ static void finish(const char *what)
 {
 	ra_runtime_stop_actor(rt, client);
 	ra_runtime_stop_actor(rt, server);
-	is_int(ra_runtime_wait_idle(rt, scaled(5 * SEC)), 0, "[%u] %s: idle",
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(5 * SEC)), 0, "[%u] %s: idle",
 	       nsh, what);
 }
 
@@ -303,7 +298,7 @@ static int ask(ra_ref_t to, uint32_t type, int32_t x, uint64_t timeout)
 	int n = atomic_load(&nasked);
 
 	ra_runtime_send(rt, client, C_ASK, &c, sizeof(c));
-	wait_for(&nasked, n + 1, scaled(5 * SEC));
+	wait_for(&nasked, n + 1, scaled_ns(5 * SEC));
 	return n;
 }
 
@@ -338,8 +333,8 @@ static void test_roundtrip(void)
 
 	setup();
 	for (int i = 0; i < 8; i++)
-		ask(server, Q_ECHO, 100 + i, scaled(300 * MS));
-	ok(wait_for(&nev, 8, scaled(5 * SEC)) == 0,
+		ask(server, Q_ECHO, 100 + i, scaled_ns(300 * MS));
+	ok(wait_for(&nev, 8, scaled_ns(5 * SEC)) == 0,
 	   "[%u] 8 asks outstanding at once: 8 replies", nsh);
 	for (int i = 0; i < 8; i++) {
 		int j;
@@ -357,7 +352,7 @@ static void test_roundtrip(void)
 	ok(bad == 0 && arefs[0] != 0 && arefs[0] != arefs[1],
 	   "[%u] ... each with its own aref, payload and sender", nsh);
 	is_int(tags, 8, "[%u] the server saw each aref as msg->tag", nsh);
-	sleep_ms(scaled(400 * MS) / MS);
+	sleep_ms(scaled_ns(400 * MS) / MS);
 	is_int(atomic_load(&nev), 8,
 	       "[%u] no timeout after a delivered reply", nsh);
 	is_int(atomic_load(&reply_on_reply), 0,
@@ -371,7 +366,7 @@ static void test_timeout(void)
 
 	setup();
 	i = ask(server, Q_SILENT, 1, 20 * MS);
-	ok(wait_for(&nev, 1, scaled(5 * SEC)) == 0, "[%u] silent server: "
+	ok(wait_for(&nev, 1, scaled_ns(5 * SEC)) == 0, "[%u] silent server: "
 	   "an event", nsh);
 	ok(evs[0].type == RA_MSG_TIMEOUT && evs[0].tag == arefs[i] &&
 	   evs[0].res == -ETIMEDOUT && ra_ref_eq(evs[0].from, server),
@@ -391,14 +386,14 @@ static void test_late(void)
 
 	setup();
 	a1 = ask(server, Q_HOLD, 11, 20 * MS);
-	wait_for(&nev, 1, scaled(5 * SEC));
+	wait_for(&nev, 1, scaled_ns(5 * SEC));
 	ok(evs[0].type == RA_MSG_TIMEOUT && evs[0].tag == arefs[a1],
 	   "[%u] late: ask #1 timed out", nsh);
-	a2 = ask(server, Q_HOLD, 22, scaled(5 * SEC));
+	a2 = ask(server, Q_HOLD, 22, scaled_ns(5 * SEC));
 	/* Once it holds both, the server answers #1 (late), then #2. */
-	wait_for(&seen_tag_ok, 2, scaled(5 * SEC));
+	wait_for(&seen_tag_ok, 2, scaled_ns(5 * SEC));
 	ra_runtime_send(rt, server, S_RELEASE, NULL, 0);
-	ok(wait_for(&nev, 2, scaled(5 * SEC)) == 0, "[%u] late: an answer",
+	ok(wait_for(&nev, 2, scaled_ns(5 * SEC)) == 0, "[%u] late: an answer",
 	   nsh);
 	sleep_ms(30);
 	ok(atomic_load(&nev) == 2 && evs[1].type == RA_MSG_REPLY &&
@@ -417,8 +412,8 @@ static void test_twice(void)
 	uint64_t late0 = late_replies();
 
 	setup();
-	ask(server, Q_TWICE, 5, scaled(5 * SEC));
-	wait_for(&nev, 1, scaled(5 * SEC));
+	ask(server, Q_TWICE, 5, scaled_ns(5 * SEC));
+	wait_for(&nev, 1, scaled_ns(5 * SEC));
 	sleep_ms(30);
 	ok(atomic_load(&nev) == 1 && evs[0].x == 5,
 	   "[%u] reply twice: the first is delivered, once", nsh);
@@ -434,12 +429,12 @@ static void test_bad(void)
 
 	setup();
 	ra_runtime_send(rt, server, Q_PLAIN, &x, sizeof(x));
-	ask(server, Q_ECHO, 1, scaled(5 * SEC));	/* after Q_PLAIN */
-	wait_for(&nev, 1, scaled(5 * SEC));
+	ask(server, Q_ECHO, 1, scaled_ns(5 * SEC));	/* after Q_PLAIN */
+	wait_for(&nev, 1, scaled_ns(5 * SEC));
 	is_int(atomic_load(&plain_ret), -EINVAL,
 	       "[%u] ra_reply to a plain message: -EINVAL", nsh);
 	ra_runtime_send(rt, client, C_BAD, NULL, 0);
-	wait_for(&nasked, 2, scaled(5 * SEC));
+	wait_for(&nasked, 2, scaled_ns(5 * SEC));
 	is_int(atomic_load(&bad_count), 0,
 	       "[%u] ra_ask / ra_reply bad input: -EINVAL", nsh);
 
@@ -467,17 +462,17 @@ static void test_exit(void)
 
 	setup();
 	/* The client asks, then exits with the ask open. */
-	c = (struct ask_cmd){ server, Q_HOLD, 9, scaled(5 * SEC) };
+	c = (struct ask_cmd){ server, Q_HOLD, 9, scaled_ns(5 * SEC) };
 	dead0 = dead_letters();
 	ra_runtime_send(rt, client, C_EXIT_ASKING, &c, sizeof(c));
-	wait_for(&nasked, 1, scaled(5 * SEC));
+	wait_for(&nasked, 1, scaled_ns(5 * SEC));
 	while (atomic_load(&term_ask_ret) == 999)
 		sleep_ms(1);
 	is_int(atomic_load(&term_ask_ret), -ESHUTDOWN,
 	       "[%u] ra_ask from terminate: -ESHUTDOWN", nsh);
-	wait_for(&seen_tag_ok, 1, scaled(5 * SEC));
+	wait_for(&seen_tag_ok, 1, scaled_ns(5 * SEC));
 	ra_runtime_send(rt, server, S_RELEASE, NULL, 0);
-	wait_for(&released, 1, scaled(5 * SEC));
+	wait_for(&released, 1, scaled_ns(5 * SEC));
 	sleep_ms(20);
 	ok(atomic_load(&release_ret) == -ESRCH &&
 	   dead_letters() - dead0 == 1,
@@ -498,14 +493,14 @@ static void test_runtime_ask(void)
 	int ret;
 
 	setup();
-	ret = ra_runtime_ask(rt, server, Q_ECHO, &x, sizeof(x), scaled(SEC),
+	ret = ra_runtime_ask(rt, server, Q_ECHO, &x, sizeof(x), scaled_ns(SEC),
 			     &reply, &len);
 	if (reply && len == sizeof(y))
 		memcpy(&y, reply, sizeof(y));
 	ok(ret == 0 && len == sizeof(y) && y == 42,
 	   "[%u] runtime_ask: reply 42 (ret %d, len %zu)", nsh, ret, len);
 	free(reply);
-	ret = ra_runtime_ask(rt, server, Q_BIG, NULL, 0, scaled(SEC),
+	ret = ra_runtime_ask(rt, server, Q_BIG, NULL, 0, scaled_ns(SEC),
 			     (void **)&big, &len);
 	for (unsigned i = 0; big && i < 100; i++)
 		big_ok = big_ok && big[i] == (unsigned char)(i ^ 0x5a);
@@ -513,11 +508,11 @@ static void test_runtime_ask(void)
 	   "[%u] runtime_ask: a 100-byte reply", nsh);
 	free(big);
 	reply = &x;
-	ret = ra_runtime_ask(rt, server, Q_EMPTY, NULL, 0, scaled(SEC),
+	ret = ra_runtime_ask(rt, server, Q_EMPTY, NULL, 0, scaled_ns(SEC),
 			     &reply, &len);
 	ok(ret == 0 && reply == NULL && len == 0,
 	   "[%u] runtime_ask: an empty reply is NULL, 0", nsh);
-	ok(ra_runtime_ask(rt, server, Q_ECHO, &x, sizeof(x), scaled(SEC),
+	ok(ra_runtime_ask(rt, server, Q_ECHO, &x, sizeof(x), scaled_ns(SEC),
 			  NULL, NULL) == 0,
 	   "[%u] runtime_ask: reply not wanted", nsh);
 
@@ -527,7 +522,7 @@ static void test_runtime_ask(void)
 	ok(ret == -ETIMEDOUT && ra_now_ns() - t0 >= 30 * MS,
 	   "[%u] runtime_ask: -ETIMEDOUT after the timeout (%d)", nsh, ret);
 
-	ok(ra_runtime_ask(rt, server, Q_DEADLK, NULL, 0, scaled(SEC), NULL,
+	ok(ra_runtime_ask(rt, server, Q_DEADLK, NULL, 0, scaled_ns(SEC), NULL,
 			  NULL) == 0 &&
 	   atomic_load(&deadlk_ret) == -EDEADLK,
 	   "[%u] runtime_ask from a shard: -EDEADLK", nsh);
@@ -564,12 +559,12 @@ static void test_runtime_ask_late(void)
 					   (uint64_t)(2 + i % 5) * MS, &reply,
 					   &len) == -ETIMEDOUT;
 		ra_runtime_send(rt, server, S_RELEASE, NULL, 0);
-		wait_for(&released, want, scaled(5 * SEC));
+		wait_for(&released, want, scaled_ns(5 * SEC));
 	}
 	is_int(timeouts, rounds, "[%u] runtime_ask: %d late replies after "
 	       "giving up, no harm", nsh, rounds);
 	ok(ra_runtime_ask(rt, server, Q_ECHO, &rounds, sizeof(rounds),
-			  scaled(SEC), NULL, NULL) == 0,
+			  scaled_ns(SEC), NULL, NULL) == 0,
 	   "[%u] runtime_ask: still answers afterwards", nsh);
 	finish("runtime_ask late");
 }

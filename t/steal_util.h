@@ -14,6 +14,7 @@
 
 #include "ringactor.h"
 #include "tap.h"
+#include "testutil.h"
 
 /* Aggressive knobs: any difference is worth a steal, retry soon. */
 static inline void steal_config_aggressive(ra_config_t *cfg, unsigned shards)
@@ -40,12 +41,6 @@ static inline uint64_t steal_migrations(ra_runtime_t *rt, unsigned nshards)
 			m += si.actors_in;
 	}
 	return m;
-}
-
-/* Sanitizer builds run slower: RA_TEST_TIME_SCALE stretches deadlines. */
-static inline uint64_t scaled_ns(uint64_t ns)
-{
-	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
 }
 
 /* A seed's bits spread over 32 (the murmur3 finalizer's first half). */

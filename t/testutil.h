@@ -41,6 +41,12 @@ static inline int wait_for(atomic_int *v, int want, uint64_t timeout_ns)
 	return 0;
 }
 
+/* Sanitizer builds run slower: RA_TEST_TIME_SCALE stretches deadlines. */
+static inline uint64_t scaled_ns(uint64_t ns)
+{
+	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
+}
+
 /* Shard counts every multi-shard test body runs with (STYLE.md, tests). */
 static const unsigned tu_shard_counts[] = { 1, 2, 4 };
 #define RA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -90,11 +90,6 @@ static uint8_t race_cancelled[MAX_RACE];
 static uint8_t race_periodic[MAX_RACE];
 static int race_bad;
 
-static uint64_t scaled(uint64_t ns)
-{
-	return ns * tap_env_ull("RA_TEST_TIME_SCALE", 1);
-}
-
 /* A timer message arrived (at a tester or at the sink). */
 static void on_fire(ra_ctx_t *self, const ra_msg_t *m, ra_ref_t want_from)
 {
@@ -350,7 +345,7 @@ static void stop_pair(const char *what)
 {
 	ra_runtime_stop_actor(rt, tester);
 	ra_runtime_stop_actor(rt, sink);
-	is_int(ra_runtime_wait_idle(rt, scaled(5 * SEC)), 0, "[%u] %s: idle",
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(5 * SEC)), 0, "[%u] %s: idle",
 	       nsh, what);
 }
 
@@ -361,7 +356,7 @@ static void cmd(uint32_t type, uint32_t id, uint64_t delay, ra_ref_t to)
 	int want = atomic_load(&synced) + 1;
 
 	ra_runtime_send(rt, tester, type, &c, sizeof(c));
-	wait_for(&synced, want, scaled(5 * SEC));
+	wait_for(&synced, want, scaled_ns(5 * SEC));
 }
 
 static void test_once(void)
@@ -369,7 +364,7 @@ static void test_once(void)
 	spawn_pair();
 	cmd(C_AFTER, 1, 20 * MS, tester);
 	cmd(C_AFTER, 2, 20 * MS, sink);
-	ok(wait_for(&got, 2, scaled(5 * SEC)) == 0,
+	ok(wait_for(&got, 2, scaled_ns(5 * SEC)) == 0,
 	   "[%u] send_after to self and to another shard fire", nsh);
 	sleep_ms(60);
 	is_int(atomic_load(&got), 2, "[%u] ... once each", nsh);
@@ -385,7 +380,7 @@ static void test_order(void)
 
 	spawn_pair();
 	cmd(C_ORDER, 0, 0, tester);
-	ok(wait_for(&got, 5, scaled(5 * SEC)) == 0, "[%u] 5 timers fire", nsh);
+	ok(wait_for(&got, 5, scaled_ns(5 * SEC)) == 0, "[%u] 5 timers fire", nsh);
 	for (int i = 1; i < 5; i++)
 		sorted = sorted && order_ids[i - 1] < order_ids[i];
 	ok(sorted && atomic_load(&order_n) == 5,
@@ -404,7 +399,7 @@ static void test_interval(void)
 	spawn_pair();
 	t0 = ra_now_ns();
 	cmd(C_INTERVAL, 7, period, tester);
-	ok(wait_for(&got, 10, scaled(10 * SEC)) == 0,
+	ok(wait_for(&got, 10, scaled_ns(10 * SEC)) == 0,
 	   "[%u] interval: ticks keep coming", nsh);
 	cmd(C_CANCEL, 7, 0, tester);
 	t1 = ra_now_ns();
@@ -434,7 +429,7 @@ static void test_cancel(void)
 
 	cmd(C_AFTER, 5, MS, tester);
 	cmd(C_AFTER, 6, MS, sink);
-	wait_for(&got, 2, scaled(5 * SEC));
+	wait_for(&got, 2, scaled_ns(5 * SEC));
 	cmd(C_CANCEL, 5, 0, tester);
 	is_int(atomic_load(&cancel_ret), -ENOENT,
 	       "[%u] cancel after fire (to self): -ENOENT", nsh);
@@ -452,7 +447,7 @@ static void test_queued(void)
 {
 	spawn_pair();
 	cmd(C_QUEUED, 0, 0, tester);
-	wait_for(&queued_done, 1, scaled(5 * SEC));
+	wait_for(&queued_done, 1, scaled_ns(5 * SEC));
 	sleep_ms(30);
 	is_int(atomic_load(&cancel_ret), 0,
 	       "[%u] cancel of a fired, queued one-shot to self: 0", nsh);
@@ -544,7 +539,7 @@ static void test_exit(void)
 {
 	spawn_pair();
 	cmd(C_EXIT, 0, 0, sink);
-	ok(wait_change(&term_ret, 999, scaled(5 * SEC)) == 0,
+	ok(wait_change(&term_ret, 999, scaled_ns(5 * SEC)) == 0,
 	   "[%u] exit: the actor with three armed timers stopped", nsh);
 	sleep_ms(60);
 	is_int(atomic_load(&got), 0,
@@ -763,7 +758,7 @@ static int st_round(ra_runtime_t *srt, uint32_t round, bool *all_fired)
 	for (int i = 0; i < NSTEAL; i++)
 		ra_runtime_send(srt, st_refs[i], C_AFTER, &round,
 				sizeof(round));
-	if (wait_for(&st_total, want, scaled(20 * SEC)) < 0)
+	if (wait_for(&st_total, want, scaled_ns(20 * SEC)) < 0)
 		*all_fired = false;
 	sleep_ms(30);	/* a second firing would show by now */
 	for (int i = 0; i < NSTEAL; i++)
@@ -803,7 +798,7 @@ static void test_steal(void)
 	is_int(atomic_load(&st_early), 0, "[%u] steal: none early", nsh);
 	for (int i = 0; i < NSTEAL; i++)
 		ra_runtime_send(srt, st_refs[i], T_STOPWORK, NULL, 0);
-	wait_for(&st_stopped, NSTEAL, scaled(10 * SEC));
+	wait_for(&st_stopped, NSTEAL, scaled_ns(10 * SEC));
 	is_int(atomic_load(&st_cancel_bad), 0,
 	       "[%u] steal: periodic timers cancelled with 0 wherever their "
 	       "actor went (%d ticks on another shard)", nsh,
@@ -824,7 +819,7 @@ static void test_steal(void)
 	 * demand. Waiting for idle keeps this test about timers.)
 	 */
 	ra_runtime_stop_actor(srt, driver);
-	is_int(ra_runtime_wait_idle(srt, scaled(10 * SEC)) == 0 &&
+	is_int(ra_runtime_wait_idle(srt, scaled_ns(10 * SEC)) == 0 &&
 	       ra_runtime_destroy(srt) == 0, 1,
 	       "[%u] steal: every actor stopped, destroy", nsh);
 }
