@@ -385,11 +385,15 @@ RA_API void ra_stop(ra_ctx_t *self, int reason);	/* = ra_exit(self, reason, NULL
 /*
  * Ask another actor to stop (normal reason). The request is a message,
  * so it takes effect after the messages this sender sent before it.
- * Home shard of `self`. Errors: -ESRCH (already stopped), -ENOMEM.
+ * Home shard of `self`. Errors: -ESRCH (already stopped; counted as a
+ * dead letter), -ENOMEM.
  */
 RA_API int ra_stop_other(ra_ctx_t *self, ra_ref_t target);
 
-/* As ra_stop_other() from a non-shard thread. */
+/*
+ * As ra_stop_other() from a non-shard thread (-ESRCH also counted as a
+ * dead letter), plus -EINVAL (rt NULL) and -EDEADLK (called from a shard).
+ */
 RA_API int ra_runtime_stop_actor(ra_runtime_t *rt, ra_ref_t target);
 
 /* ------------------------------------------------------------------ */
@@ -828,7 +832,14 @@ RA_API int ra_runtime_sup_count_children(ra_runtime_t *rt, ra_ref_t sup,
  * keeps `data`. Messages from one sender to one receiver arrive in send
  * order. A send to an actor on the same shard costs no syscall and no
  * atomic; to another shard the message rides a batched IORING_OP_MSG_RING
- * at the end of this turn. Home shard of `self`.
+ * at the end of this shard's loop pass. Home shard of `self`.
+ *
+ * Liveness: a pass ends after ra_config_t.pass_runs actor runs or about
+ * pass_ns of work, whichever comes first, however busy the shard (an
+ * actor that keeps sending to itself included), so the message is
+ * submitted to the kernel within one pass after this call: pass_ns plus
+ * at most the behavior call running at the deadline (docs/architecture.md,
+ * "Liveness"). Nothing preempts a behavior call itself.
  *
  * Errors: -ESRCH (`to` has stopped or never existed; counted as a dead
  * letter), -EINVAL (type reserved, data NULL with len > 0), -ENOMEM. If
@@ -1004,7 +1015,8 @@ RA_API int ra_reply(ra_ctx_t *self, const ra_msg_t *request,
  * same timeout and stops after the reply or its own timeout. A reply
  * that comes after this call gave up is dropped safely.
  *
- * Any non-shard thread. Errors: -ETIMEDOUT, -ESRCH (`to` is dead), -EINVAL
+ * Any non-shard thread. Errors: -ETIMEDOUT, -ESRCH (`to` is dead;
+ * counted as a dead letter), -EINVAL
  * (rt NULL, timeout_ns 0, type reserved, data NULL with len > 0),
  * -ENOMEM, -EDEADLK (called from a shard thread), -ESHUTDOWN (the
  * runtime is being destroyed).
@@ -1145,7 +1157,8 @@ typedef struct ra_stats {
 	uint64_t msgs_local;	  /* sends to an actor on the sender's shard */
 	uint64_t msgs_remote;	  /* sends that crossed shards */
 	uint64_t msgs_delivered;  /* behavior calls for user messages */
-	uint64_t dead_letters;	  /* sends refused with -ESRCH + lost in flight */
+	uint64_t dead_letters;	  /* sends refused with -ESRCH (from shards or
+				     not) + lost in flight */
 	uint64_t msgring_batches; /* IORING_OP_MSG_RING SQEs for messages */
 	uint64_t msgring_retries; /* batches re-sent after a failed msg_ring */
 	uint64_t io_submitted;
