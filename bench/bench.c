@@ -340,6 +340,8 @@ void bench_opts_init(struct bench_opts *o, const char *name, int ops,
 	o->floor = true;
 	o->idle = true;
 	o->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
+	o->pass_runs = RA_DEFAULT_PASS_RUNS;
+	o->pass_ns = RA_DEFAULT_PASS_NS;
 	o->idle_window_s = BENCH_IDLE_WINDOW_S;
 }
 
@@ -359,6 +361,10 @@ static void usage(FILE *f, const struct bench_opts *o)
 		"  --idle-poll NS   shard idle poll before sleeping "
 		"(default %" PRIu64 ")\n"
 		"  --no-msg-timing  runtime without per-message HDRs\n"
+		"  --pass-runs N    actor runs per shard loop pass "
+		"(default %u)\n"
+		"  --pass-ns NS     ns of work per shard loop pass "
+		"(default %u)\n"
 		"  --no-floor       skip the raw floor\n"
 		"  --no-idle        skip the idle CPU measurement\n"
 		"  --json FILE      append results to FILE (JSON array)\n"
@@ -368,7 +374,8 @@ static void usage(FILE *f, const struct bench_opts *o)
 		o->name, BENCH_DEFAULT_BATCHES, BENCH_DEFAULT_WARMUP,
 		BENCH_DEFAULT_ROUNDS, o->ops,
 		BENCH_QUICK_BATCHES, BENCH_QUICK_WARMUP, o->shards,
-		(uint64_t)RA_DEFAULT_IDLE_POLL_NS);
+		(uint64_t)RA_DEFAULT_IDLE_POLL_NS, RA_DEFAULT_PASS_RUNS,
+		RA_DEFAULT_PASS_NS);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -391,7 +398,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		OPT_BATCHES = 256, OPT_WARMUP, OPT_ROUNDS, OPT_OPS, OPT_QUICK,
 		OPT_SHARDS, OPT_NO_PIN, OPT_IDLE_POLL, OPT_NO_MSG_TIMING,
 		OPT_NO_FLOOR, OPT_NO_IDLE, OPT_JSON, OPT_HGRM, OPT_HGRM_DIR,
-		OPT_ONLY,
+		OPT_ONLY, OPT_PASS_RUNS, OPT_PASS_NS,
 	};
 	static const struct option lopts[] = {
 		{ "batches", required_argument, NULL, OPT_BATCHES },
@@ -409,6 +416,8 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		{ "hgrm", required_argument, NULL, OPT_HGRM },
 		{ "hgrm-dir", required_argument, NULL, OPT_HGRM_DIR },
 		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "pass-runs", required_argument, NULL, OPT_PASS_RUNS },
+		{ "pass-ns", required_argument, NULL, OPT_PASS_NS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -479,6 +488,16 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		case OPT_HGRM:
 			o->hgrm_path = optarg;
 			break;
+		case OPT_PASS_RUNS:
+			if (parse_long(optarg, 1, INT_MAX, &v))
+				goto bad;
+			o->pass_runs = (unsigned)v;
+			break;
+		case OPT_PASS_NS:
+			if (parse_long(optarg, 1, LONG_MAX, &v))
+				goto bad;
+			o->pass_ns = (uint64_t)v;
+			break;
 		case 'h':
 			usage(stdout, o);
 			return 1;
@@ -521,17 +540,21 @@ void bench_opts_config(const struct bench_opts *o, ra_config_t *cfg)
 	if (!o->msg_timing)
 		cfg->timing_sample = 0;
 	cfg->idle_poll_ns = o->idle_poll_ns;
+	cfg->pass_runs = o->pass_runs;
+	cfg->pass_ns = o->pass_ns;
 }
 
 void bench_print_header(FILE *f, const struct bench_opts *o,
 			const struct bench_machine *m, const char *extra)
 {
 	fprintf(f, "# %s: nproc=%ld (allowed %ld) kernel=%s %s | shards=%u "
-		"pin=%s idle_poll=%" PRIu64 "ns msg_timing=%s | ops/batch=%d "
+		"pin=%s idle_poll=%" PRIu64 "ns msg_timing=%s pass=%u runs/%"
+		PRIu64 "ns | ops/batch=%d "
 		"warmup=%d batches=%d rounds=%d%s%s%s\n",
 		o->name, m->nproc, m->nallowed, m->kernel, m->arch, o->shards,
 		o->pin ? "yes" : "no", o->idle_poll_ns,
-		o->msg_timing ? "on" : "off", o->ops, o->warmup, o->batches,
+		o->msg_timing ? "on" : "off", o->pass_runs, o->pass_ns, o->ops,
+		o->warmup, o->batches,
 		o->rounds,
 		o->quick || o->batches < BENCH_MIN_BATCHES ?
 		" (smoke run, not a measurement)" : "",
