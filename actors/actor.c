@@ -6,11 +6,11 @@
 
 #include "actors/actor.h"
 #include "actors/fence.h"
-#include "actors/signal.h"
+#include "actors/links.h"
 #include "actors/timers.h"
-#include "core/clock.h"
-#include "core/hdr_histogram.h"
-#include "core/runtime.h"
+#include "shard/clock.h"
+#include "shard/hdr_histogram.h"
+#include "shard/runtime.h"
 #include "io/io.h"
 #include "mailbox/pool.h"
 

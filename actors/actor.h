@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/runq.h"
-#include "core/shard.h"
+#include "shard/runq.h"
+#include "shard/shard.h"
 #include "mailbox/mailbox.h"
 #include "ringactor.h"
 
@@ -52,7 +52,7 @@ struct ra_actor {
 	int stop_reason;		/* first reason given */
 	/*
 	 * Units of this actor's work between two clock reads of the pass
-	 * bound, learnt from its own runs (core/shard.c, "Liveness").
+	 * bound, learnt from its own runs (shard/shard.c, "Liveness").
 	 */
 	uint32_t check_units;
 	unsigned io_pending;		/* requests awaiting their CQE */
@@ -66,7 +66,7 @@ struct ra_actor {
 	 * fence_done reaches this round (actors/fence.h); 0 = no wait.
 	 */
 	uint64_t fence_round;
-	/* Links, monitors, name, exit text (actors/signal.h); NULL = none. */
+	/* Links, monitors, name, exit text (actors/links.h); NULL = none. */
 	struct ra_sup *sup;
 	/* Armed timers and outstanding asks (actors/timers.h); NULL = none. */
 	struct ra_timers *timers;

@@ -20,8 +20,8 @@
 
 #include "actors/slot.h"
 #include "actors/timers.h"
-#include "core/clock.h"
-#include "core/runtime.h"
+#include "shard/clock.h"
+#include "shard/runtime.h"
 
 RA_API int ra_ask(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 		  const void *data, size_t len, uint64_t timeout_ns,

@@ -7,12 +7,12 @@
  * outlive that point in the sender's outbox or in our CQ. What we need is
  * "every message sent before the peer saw the bit has reached us", and
  * the message path itself orders that for free: the ack travels behind
- * those messages on the same per-pair FIFO (core/msgring.h).
+ * those messages on the same per-pair FIFO (mailbox/msgring.h).
  */
 #include "actors/fence.h"
 #include "actors/slot.h"
-#include "core/msgring.h"
-#include "core/runtime.h"
+#include "mailbox/msgring.h"
+#include "shard/runtime.h"
 #include "mailbox/pool.h"
 
 void ra__fence_make_stealable(ra_shard_t *sh, ra_actor_t *a)
@@ -24,7 +24,7 @@ void ra__fence_make_stealable(ra_shard_t *sh, ra_actor_t *a)
 	 * migrating. The bit must be in place before any FENCE of the
 	 * round we ask for leaves: that round starts no earlier than the
 	 * kick below, and its msg_ring submission is a release for the
-	 * peer (core/msgring.c).
+	 * peer (mailbox/msgring.c).
 	 */
 	ck_pr_store_64(&s->word, ck_pr_load_64(&s->word) | RA_SLOT_STEALABLE);
 	ck_pr_fence_store();

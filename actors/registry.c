@@ -8,8 +8,8 @@
 
 #include "actors/actor.h"
 #include "actors/registry.h"
-#include "actors/signal.h"
-#include "core/runtime.h"
+#include "actors/links.h"
+#include "shard/runtime.h"
 
 struct ra_name {
 	struct ra_name *next;

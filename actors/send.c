@@ -4,8 +4,8 @@
  * Same shard: the envelope goes straight into the target's mailbox (no
  * syscall, no atomic). Other shard: into this shard's outbox for the
  * target's home, flushed as one IORING_OP_MSG_RING at the end of the turn
- * (core/msgring.c). Non-shard threads go through the runtime's injection
- * ring (core/runtime.c).
+ * (mailbox/msgring.c). Non-shard threads go through the runtime's injection
+ * ring (shard/runtime.c).
  *
  * Stealable targets (RA_SLOT_STEALABLE) add the hand-off protocol of
  * docs/architecture.md, "Work stealing": a send from another thread is
@@ -21,11 +21,11 @@
 
 #include "actors/actor.h"
 #include "actors/fence.h"
-#include "actors/signal.h"
+#include "actors/links.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
-#include "core/msgring.h"
-#include "core/runtime.h"
+#include "mailbox/msgring.h"
+#include "shard/runtime.h"
 #include "mailbox/pool.h"
 
 /* Shard-level envelopes: work stealing's requests and hand-overs. */
@@ -361,7 +361,7 @@ RA_API int ra_stop_other(ra_ctx_t *self, ra_ref_t target)
 }
 
 /*
- * Tests only (RA_TEST_OUTSIDE_SEND_DELAY_NS, core/runtime.h): hold a
+ * Tests only (RA_TEST_OUTSIDE_SEND_DELAY_NS, shard/runtime.h): hold a
  * non-shard send between reading the target's home and injecting it.
  * That window is what the unconditional count below protects; at its
  * natural width a test sees it go wrong only now and then.

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "actors/slot.h"
-#include "core/util.h"
+#include "shard/util.h"
 
 RA_COLD void ra__slot_table_init(ra_slot_table_t *t)
 {

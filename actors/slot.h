@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/tsan.h"
+#include "shard/tsan.h"
 #include "ringactor.h"
 
 struct ra_actor;

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "actors/actor.h"
-#include "actors/signal.h"
+#include "actors/links.h"
 #include "actors/steal.h"
-#include "core/msgring.h"
-#include "core/runtime.h"
+#include "mailbox/msgring.h"
+#include "shard/runtime.h"
 #include "mailbox/pool.h"
 
 static int pick_home(ra_runtime_t *rt, ra_shard_t *sh,

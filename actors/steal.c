@@ -17,9 +17,9 @@
 #include "actors/fence.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
-#include "core/msgring.h"
-#include "core/runtime.h"
-#include "core/tsan.h"
+#include "mailbox/msgring.h"
+#include "shard/runtime.h"
+#include "shard/tsan.h"
 #include "mailbox/pool.h"
 
 #define HOME_MASK (0xffffull << 16)

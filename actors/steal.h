@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/shard.h"
-#include "core/util.h"
+#include "shard/shard.h"
+#include "shard/util.h"
 #include "mailbox/envelope.h"
 
 struct ra_runtime;

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "actors/timers.h"
-#include "core/clock.h"
-#include "core/stats.h"
+#include "shard/clock.h"
+#include "shard/stats.h"
 #include "mailbox/pool.h"
 
 /* A timer whose message could not be allocated tries again this late. */

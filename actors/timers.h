@@ -9,10 +9,10 @@
  *     keyed by the timer's reference, hanging off the actor and
  *     allocated on first use (actors that never arm a timer pay one NULL
  *     pointer);
- *   - while armed, the home shard's deadline heap (core/timer.h).
+ *   - while armed, the home shard's deadline heap (shard/theap.h).
  *
  * The set is what makes delivery exact, the same trick as DOWN and
- * demonitor (actors/signal.c): every message a timer sends to its own
+ * demonitor (actors/links.c): every message a timer sends to its own
  * actor (a tick, an ask's TIMEOUT) and every ask REPLY carries the
  * reference, and is handed to the behavior only if the reference is
  * still in the set when the message's turn comes. Cancelling, or the
@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "actors/actor.h"
-#include "core/timer.h"
+#include "shard/theap.h"
 
 enum ra_timer_kind {
 	RA_TIMER_SEND = 0,	/* ra_send_after / ra_send_interval */

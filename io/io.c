@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
-#include "core/clock.h"
-#include "core/hdr_histogram.h"
-#include "core/ring.h"
+#include "shard/clock.h"
+#include "shard/hdr_histogram.h"
+#include "shard/ring.h"
 #include "io/io.h"
 #include "mailbox/pool.h"
 

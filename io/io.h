@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "core/shard.h"
+#include "shard/shard.h"
 #include "mailbox/envelope.h"
 
 struct ra_actor;

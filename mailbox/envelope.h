@@ -24,7 +24,7 @@ enum ra_env_kind {
 	RA_ENV_SPAWN,		/* start the actor `to` (its struct is ready) */
 	RA_ENV_STOP,		/* stop `to` with a normal reason, in order */
 	/*
-	 * Supervision signals (actors/signal.c), in the actor's mailbox in
+	 * Supervision signals (actors/links.c), in the actor's mailbox in
 	 * order with its messages. `from` is the sender. LINK, UNLINK: no
 	 * payload. MONITOR, DEMONITOR: the mref (uint64_t). EXIT: an
 	 * ra_exit_info_t from a linked actor. DOWN: an ra_down_info_t.

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msgring.h"
-#include "core/shard.h"
+#include "mailbox/msgring.h"
+#include "shard/shard.h"
 #include "mailbox/pool.h"
 
 #define SLAB_BYTES (RA_POOL_SLAB_ENVELOPES * sizeof(ra_envelope_t))

@@ -4,7 +4,7 @@
  * Each shard carves envelopes out of 32 KiB slabs into a private free
  * list: get and put are a pointer pop/push, no atomics. An envelope freed
  * on another shard is not put here directly; ra__envelope_release() queues
- * it for a batched trip home over msg_ring (core/msgring.c). Slabs are only
+ * it for a batched trip home over msg_ring (mailbox/msgring.c). Slabs are only
  * freed when the runtime is destroyed, after every thread has stopped.
  */
 #ifndef RA_MAILBOX_POOL_H
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/util.h"
+#include "shard/util.h"
 #include "mailbox/envelope.h"
 
 struct ra_shard;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "core/hdr_histogram.h"
+#include "shard/hdr_histogram.h"
 
 #define N 100000
 

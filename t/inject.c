@@ -1,11 +1,11 @@
 /*
  * t/inject.c: the non-shard calls (ra_runtime_send, ra_runtime_spawn,
  * ra_runtime_stop_actor) from threads other than the one that created the
- * runtime. They share the runtime's injection ring (core/runtime.c).
+ * runtime. They share the runtime's injection ring (shard/runtime.c).
  *
  * 1. Several threads, none of them the creator, send numbered messages
  *    to one counting actor: every send returns 0, every message arrives
- *    once, in order per thread. (Before the fix in core/ring.c the
+ *    once, in order per thread. (Before the fix in shard/ring.c the
  *    injection ring's fd was registered by the creator, so these sends
  *    failed with -EINVAL and left an SQE behind that pointed at a freed
  *    envelope.)

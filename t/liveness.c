@@ -3,7 +3,7 @@
  *
  * A shard whose actors always have work (a producer that re-posts itself,
  * a compute loop, a spawn storm) must still flush its outboxes, submit,
- * and reap its CQ every loop pass (core/shard.c, "Liveness"). Each case
+ * and reap its CQ every loop pass (shard/shard.c, "Liveness"). Each case
  * keeps one or more shards saturated and asserts that the traffic it is
  * about happened while the saturating actors were still running (they
  * stop only when told, after the check), then that every message arrived

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/ring.h"
+#include "shard/ring.h"
 #include "ringactor.h"
 #include "tap.h"
 

@@ -1,8 +1,8 @@
 /*
- * core/runtime.h: the runtime object shared by all shards.
+ * shard/runtime.h: the runtime object shared by all shards.
  */
-#ifndef RA_CORE_RUNTIME_H
-#define RA_CORE_RUNTIME_H
+#ifndef RA_SHARD_RUNTIME_H
+#define RA_SHARD_RUNTIME_H
 
 #include <liburing.h>
 #include <pthread.h>
@@ -12,8 +12,8 @@
 
 #include "actors/registry.h"
 #include "actors/slot.h"
-#include "core/shard.h"
-#include "core/util.h"
+#include "shard/shard.h"
+#include "shard/util.h"
 #include "mailbox/envelope.h"
 #include "ringactor.h"
 
@@ -81,4 +81,4 @@ static inline void ra__runtime_dead_letter(struct ra_runtime *rt)
 /* Count a new actor unless the runtime is shutting down (-ESHUTDOWN). */
 int ra__runtime_actor_new(struct ra_runtime *rt);
 
-#endif /* RA_CORE_RUNTIME_H */
+#endif /* RA_SHARD_RUNTIME_H */

@@ -1,5 +1,5 @@
 /*
- * core/tsan.h: happens-before annotations for ThreadSanitizer.
+ * shard/tsan.h: happens-before annotations for ThreadSanitizer.
  *
  * Two hand-offs in ringactor are invisible to TSan: ck_pr's loads and
  * stores are inline assembly on x86_64, and a message batch crosses shards
@@ -9,8 +9,8 @@
  * be told, or it reports every envelope as a race. In other builds these
  * compile to nothing.
  */
-#ifndef RA_CORE_TSAN_H
-#define RA_CORE_TSAN_H
+#ifndef RA_SHARD_TSAN_H
+#define RA_SHARD_TSAN_H
 
 #if defined(RA_TSAN)
 void __tsan_acquire(void *addr);
@@ -22,4 +22,4 @@ void __tsan_release(void *addr);
 #define ra__tsan_release(addr) ((void)(addr))
 #endif
 
-#endif /* RA_CORE_TSAN_H */
+#endif /* RA_SHARD_TSAN_H */

@@ -1,5 +1,5 @@
 /*
- * core/ring.h: io_uring set-up for shards and the user_data encoding that
+ * shard/ring.h: io_uring set-up for shards and the user_data encoding that
  * tells the shard loop what each CQE is.
  *
  * user_data = [63..48 shard id][47..3 pointer][2..0 kind]. Every pointer we
@@ -8,8 +8,8 @@
  * back when its own CQE reports a failure, and by then the batch may no
  * longer be its to read.
  */
-#ifndef RA_CORE_RING_H
-#define RA_CORE_RING_H
+#ifndef RA_SHARD_RING_H
+#define RA_SHARD_RING_H
 
 #include <liburing.h>
 #include <stdbool.h>
@@ -81,4 +81,4 @@ bool ra__ring_can_inject_result(struct io_uring *ring);
  */
 struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring);
 
-#endif /* RA_CORE_RING_H */
+#endif /* RA_SHARD_RING_H */

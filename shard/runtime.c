@@ -1,5 +1,5 @@
 /*
- * core/runtime.c: creating and destroying a runtime, the injection ring
+ * shard/runtime.c: creating and destroying a runtime, the injection ring
  * for non-shard threads, and the live-actor count.
  */
 #include <errno.h>
@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "actors/slot.h"
-#include "core/clock.h"
-#include "core/errors.h"
-#include "core/ring.h"
-#include "core/runtime.h"
-#include "core/shard.h"
-#include "core/tsan.h"
+#include "shard/clock.h"
+#include "shard/errors.h"
+#include "shard/ring.h"
+#include "shard/runtime.h"
+#include "shard/shard.h"
+#include "shard/tsan.h"
 #include "mailbox/pool.h"
 
 #define RA_MAX_SHARDS		1024u

@@ -1,5 +1,5 @@
 /*
- * core/errors.c: ra_strerror() and the thread-local ra_last_error() text.
+ * shard/errors.c: ra_strerror() and the thread-local ra_last_error() text.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ringactor.h"
-#include "core/errors.h"
+#include "shard/errors.h"
 
 static _Thread_local char last_error[512];
 

@@ -1,5 +1,5 @@
 /*
- * core/msgring.c: cross-shard batches over IORING_OP_MSG_RING.
+ * mailbox/msgring.c: cross-shard batches over IORING_OP_MSG_RING.
  *
  * The kernel copies our 64-bit `data` into the target ring's CQE
  * user_data and `len` into its res (io_uring_prep_msg_ring(3)), so a batch
@@ -13,11 +13,11 @@
 
 #include "actors/actor.h"
 #include "actors/steal.h"
-#include "core/msgring.h"
-#include "core/ring.h"
-#include "core/runtime.h"
-#include "core/shard.h"
-#include "core/tsan.h"
+#include "mailbox/msgring.h"
+#include "shard/ring.h"
+#include "shard/runtime.h"
+#include "shard/shard.h"
+#include "shard/tsan.h"
 #include "mailbox/pool.h"
 
 static void outbox_append(ra_outbox_t *ob, ra_envelope_t *e)

@@ -1,5 +1,5 @@
 /*
- * core/msgring.h: the cross-shard transport, IORING_OP_MSG_RING CQE
+ * mailbox/msgring.h: the cross-shard transport, IORING_OP_MSG_RING CQE
  * injection with per-destination batching (DESIGN.md, "Data flow").
  *
  * A message to another shard is appended to the sender's outbox for that
@@ -20,8 +20,8 @@
  * ahead of anything queued since, and is retried in order; nothing is
  * lost.
  */
-#ifndef RA_CORE_MSGRING_H
-#define RA_CORE_MSGRING_H
+#ifndef RA_MAILBOX_MSGRING_H
+#define RA_MAILBOX_MSGRING_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,4 +80,4 @@ void ra__msgring_receive(struct ra_shard *sh, ra_envelope_t *head);
 /* Nothing queued for and nothing in flight to any shard. */
 bool ra__msgring_quiet(const struct ra_shard *sh);
 
-#endif /* RA_CORE_MSGRING_H */
+#endif /* RA_MAILBOX_MSGRING_H */

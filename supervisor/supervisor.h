@@ -1,5 +1,5 @@
 /*
- * actors/supervisor.h: the supervisor actor's state (Erlang/OTP
+ * supervisor/supervisor.h: the supervisor actor's state (Erlang/OTP
  * supervisor behaviour, built on links, trap_exit, monitors, exit/2 and
  * timers).
  *
@@ -17,8 +17,8 @@
  * supervisor.c (the actor: events, strategies, restart intensity),
  * sup_api.c (the public request API).
  */
-#ifndef RA_ACTORS_SUPERVISOR_H
-#define RA_ACTORS_SUPERVISOR_H
+#ifndef RA_SUPERVISOR_SUPERVISOR_H
+#define RA_SUPERVISOR_SUPERVISOR_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -169,4 +169,4 @@ void ra__sup_report(struct sup_state *st, enum ra_sup_event_kind kind,
 /* Serve a queued request (STEP_REQUEST). */
 void ra__sup_serve(struct sup_state *st, const struct sup_step *s);
 
-#endif /* RA_ACTORS_SUPERVISOR_H */
+#endif /* RA_SUPERVISOR_SUPERVISOR_H */

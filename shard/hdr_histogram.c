@@ -1,5 +1,5 @@
 /*
- * core/hdr_histogram.c: High Dynamic Range histograms.
+ * shard/hdr_histogram.c: High Dynamic Range histograms.
  *
  * Written from the design of Gil Tene's HdrHistogram (hdrhistogram.org):
  * the bucket/sub-bucket layout, unit_magnitude and
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hdr_histogram.h"
+#include "shard/hdr_histogram.h"
 
 /*
  * Index helpers, after HdrHistogram. bucket_index() and value_from_index()

@@ -1,5 +1,5 @@
 /*
- * core/timer.c: the pairing heap behind a shard's timers (core/timer.h).
+ * shard/theap.c: the pairing heap behind a shard's timers (shard/theap.h).
  *
  * A pairing heap is a heap-ordered multiway tree kept as leftmost-child /
  * right-sibling links. Melding two trees makes the later root the
@@ -12,7 +12,7 @@
  */
 #include <stddef.h>
 
-#include "core/timer.h"
+#include "shard/theap.h"
 
 static bool earlier(const ra_tnode_t *a, const ra_tnode_t *b)
 {

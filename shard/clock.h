@@ -1,9 +1,9 @@
 /*
- * core/clock.h: the runtime's time source. CLOCK_MONOTONIC through the
+ * shard/clock.h: the runtime's time source. CLOCK_MONOTONIC through the
  * vDSO (about 20 ns here), comparable across shards and CPUs.
  */
-#ifndef RA_CORE_CLOCK_H
-#define RA_CORE_CLOCK_H
+#ifndef RA_SHARD_CLOCK_H
+#define RA_SHARD_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
@@ -16,4 +16,4 @@ static inline uint64_t ra__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-#endif /* RA_CORE_CLOCK_H */
+#endif /* RA_SHARD_CLOCK_H */

@@ -1,5 +1,5 @@
 /*
- * core/hdr_histogram.h: the layout behind ra_hdr_t and the runtime's
+ * shard/hdr_histogram.h: the layout behind ra_hdr_t and the runtime's
  * inline recording fast path. Internal; users see only ringactor.h.
  *
  * The design is Gil Tene's HdrHistogram: a value v is split into a bucket
@@ -16,8 +16,8 @@
  * instruction), readers use ck_pr_load_64, so no reader ever sees a torn
  * or compiler-cached count and ThreadSanitizer sees no plain race.
  */
-#ifndef RA_CORE_HDR_HISTOGRAM_H
-#define RA_CORE_HDR_HISTOGRAM_H
+#ifndef RA_SHARD_HDR_HISTOGRAM_H
+#define RA_SHARD_HDR_HISTOGRAM_H
 
 #include <stdalign.h>
 #include <stddef.h>
@@ -152,4 +152,4 @@ int ra__hdr_create_ns(ra_hdr_t **out);
 /* Bytes allocated for h, configuration and counts (0 for NULL). */
 size_t ra__hdr_bytes(const ra_hdr_t *h);
 
-#endif /* RA_CORE_HDR_HISTOGRAM_H */
+#endif /* RA_SHARD_HDR_HISTOGRAM_H */

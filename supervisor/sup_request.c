@@ -1,5 +1,5 @@
 /*
- * actors/sup_request.c: serving a supervisor's dynamic API (OTP
+ * supervisor/sup_request.c: serving a supervisor's dynamic API (OTP
  * start_child, terminate_child, restart_child, delete_child,
  * which_children, count_children), one request at a time as a plan step.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/supervisor.h"
+#include "supervisor/supervisor.h"
 
 static void answer(struct sup_state *st, const struct sup_step *s,
 		   int result, ra_ref_t child)

@@ -1,14 +1,14 @@
 /*
- * core/ring.c: io_uring set-up with diagnosis, SQE acquisition.
+ * shard/ring.c: io_uring set-up with diagnosis, SQE acquisition.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
-#include "core/ring.h"
-#include "core/util.h"
+#include "shard/errors.h"
+#include "shard/ring.h"
+#include "shard/util.h"
 
 /* kernel.io_uring_disabled (Linux 6.6+): 0 on, 1 group-restricted, 2 off */
 static int read_io_uring_disabled(void)

@@ -1,5 +1,5 @@
 /*
- * core/shard.c: the shard thread and its loop.
+ * shard/shard.c: the shard thread and its loop.
  *
  * One pass: reap CQEs (message batches, I/O completions, our own msg_ring
  * results), run ready actors within the turn budget, turn outboxes into
@@ -9,7 +9,7 @@
  * docs/architecture.md), then sleeps in io_uring_enter(GETEVENTS); a
  * msg_ring CQE posted to a sleeping ring wakes it.
  *
- * Timers (core/timer.h, actors/timers.c): each pass fires the timers
+ * Timers (shard/theap.h, actors/timers.c): each pass fires the timers
  * whose deadline has passed; the nearest deadline ends the idle poll
  * early and bounds the sleep. A sleep for a timer ends early by the
  * shard's measured wake-up latency and polls the rest of the way, so the
@@ -30,15 +30,15 @@
 #include "actors/fence.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
-#include "core/clock.h"
-#include "core/errors.h"
-#include "core/hdr_histogram.h"
-#include "core/msgring.h"
-#include "core/ring.h"
-#include "core/runtime.h"
-#include "core/shard.h"
-#include "core/timer.h"
-#include "core/tsan.h"
+#include "shard/clock.h"
+#include "shard/errors.h"
+#include "shard/hdr_histogram.h"
+#include "mailbox/msgring.h"
+#include "shard/ring.h"
+#include "shard/runtime.h"
+#include "shard/shard.h"
+#include "shard/theap.h"
+#include "shard/tsan.h"
 #include "io/io.h"
 
 #if defined(__has_include)
@@ -386,7 +386,7 @@ static bool spin_round(ra_shard_t *sh)
 
 /*
  * How long before a timer's deadline a sleep for it should end: the
- * shard's wake-up latency as measured (core/shard.h, wake_lat_ns), at
+ * shard's wake-up latency as measured (shard/shard.h, wake_lat_ns), at
  * most RA_TIMER_EARLY_MAX_NS, and 0 when polling is turned off.
  */
 static uint64_t timer_margin(const ra_shard_t *sh)

@@ -1,5 +1,5 @@
 /*
- * actors/supervisor.c: the supervisor actor. It traps exits; a child's
+ * supervisor/supervisor.c: the supervisor actor. It traps exits; a child's
  * EXIT is decided by its restart type (permanent, transient, temporary)
  * and the strategy, counted against the restart intensity, and turned
  * into plan steps (sup_plan.c). An EXIT from its parent, or an abnormal
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/supervisor.h"
+#include "supervisor/supervisor.h"
 
 static void push(struct sup_state *st, uint8_t kind, uint64_t serial,
 		 int code)

@@ -1,6 +1,6 @@
 /*
- * actors/sup_api.c: starting supervisors and sending them requests (the
- * public side of actors/supervisor.c). A request travels as an ask of
+ * supervisor/sup_api.c: starting supervisors and sending them requests (the
+ * public side of supervisor/supervisor.c). A request travels as an ask of
  * RA_SUP_CALL_TYPE whose payload is a struct sup_wire: the request with
  * its strings copied inline, since pointers into the caller's memory
  * must not cross to the supervisor's shard.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/supervisor.h"
+#include "supervisor/supervisor.h"
 
 static int copy_id(char *dst, const char *id)
 {

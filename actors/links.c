@@ -1,5 +1,5 @@
 /*
- * actors/signal.c: exit reasons, links and monitors (see signal.h).
+ * actors/links.c: exit reasons, links and monitors (see signal.h).
  *
  * Semantics follow Erlang/OTP: a link is set on the caller's side at
  * once and on the partner's when the LINK arrives; a partner that is
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/signal.h"
-#include "core/runtime.h"
+#include "actors/links.h"
+#include "shard/runtime.h"
 #include "mailbox/pool.h"
 
 _Static_assert(RA_EXIT_SHUTDOWN == -ESHUTDOWN, "shutdown is -ESHUTDOWN");

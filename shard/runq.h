@@ -1,13 +1,13 @@
 /*
- * core/runq.h: a shard's run queue, a FIFO of actors with work.
+ * shard/runq.h: a shard's run queue, a FIFO of actors with work.
  *
  * Owned by the shard thread, no atomics. Intrusive: the actor embeds a
  * ra_runq_node_t (actors/actor.h), so core needs no actor internals. A
  * node is on the queue at most once; the actor tracks that. Doubly linked
  * so that work stealing can take a queued actor out of the middle.
  */
-#ifndef RA_CORE_RUNQ_H
-#define RA_CORE_RUNQ_H
+#ifndef RA_SHARD_RUNQ_H
+#define RA_SHARD_RUNQ_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -69,4 +69,4 @@ static inline void ra__runq_remove(ra_runq_t *q, ra_runq_node_t *n)
 	q->len--;
 }
 
-#endif /* RA_CORE_RUNQ_H */
+#endif /* RA_SHARD_RUNQ_H */

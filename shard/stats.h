@@ -1,19 +1,19 @@
 /*
- * core/stats.h: per-shard counters and latency histograms.
+ * shard/stats.h: per-shard counters and latency histograms.
  *
  * Each shard is the only writer of its own counters and histograms, so a
  * count is a relaxed load+store (no locked instruction on the hot path);
  * ra_stats_snapshot() reads them from any thread with ck_pr loads and
  * merges, and sees each count before or after an increment, never torn.
  */
-#ifndef RA_CORE_STATS_H
-#define RA_CORE_STATS_H
+#ifndef RA_SHARD_STATS_H
+#define RA_SHARD_STATS_H
 
 #include <ck_pr.h>
 #include <stdint.h>
 
-#include "core/hdr_histogram.h"
-#include "core/util.h"
+#include "shard/hdr_histogram.h"
+#include "shard/util.h"
 #include "ringactor.h"
 
 typedef struct ra_shard_stats {
@@ -85,4 +85,4 @@ static inline void ra__shard_record(ra_shard_hists_t *hs, unsigned id,
 	ra__hdr_record_fast(h, ns);
 }
 
-#endif /* RA_CORE_STATS_H */
+#endif /* RA_SHARD_STATS_H */

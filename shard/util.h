@@ -1,8 +1,8 @@
 /*
- * core/util.h: small helpers shared by every part of the runtime.
+ * shard/util.h: small helpers shared by every part of the runtime.
  */
-#ifndef RA_CORE_UTIL_H
-#define RA_CORE_UTIL_H
+#ifndef RA_SHARD_UTIL_H
+#define RA_SHARD_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,4 +33,4 @@ static inline uint64_t ra__env_u64(const char *name)
 	return env ? strtoull(env, NULL, 10) : 0;
 }
 
-#endif /* RA_CORE_UTIL_H */
+#endif /* RA_SHARD_UTIL_H */

@@ -1,5 +1,5 @@
 /*
- * actors/sup_children.c: a supervisor's child specs: validation, the
+ * supervisor/sup_children.c: a supervisor's child specs: validation, the
  * copy its init receives, and the table of children in start order.
  *
  * Lookups are linear: a static supervisor has a handful of children, and
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/supervisor.h"
+#include "supervisor/supervisor.h"
 
 static bool id_ok(const char *id)
 {

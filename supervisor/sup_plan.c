@@ -1,5 +1,5 @@
 /*
- * actors/sup_plan.c: a supervisor's plan (see supervisor.h) and its
+ * supervisor/sup_plan.c: a supervisor's plan (see supervisor.h) and its
  * steps, including OTP's shutdown protocol for one child:
  *
  *   unlink the child (its EXIT, even one in flight, is dropped: links.c
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actors/supervisor.h"
+#include "supervisor/supervisor.h"
 
 static int grow_steps(struct sup_state *st)
 {

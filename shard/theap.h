@@ -1,5 +1,5 @@
 /*
- * core/timer.h: a shard's timers, ordered by deadline.
+ * shard/theap.h: a shard's timers, ordered by deadline.
  *
  * The structure is an intrusive pairing heap (Fredman, Sedgewick, Sleator
  * and Tarjan, "The pairing heap: a new form of self-adjusting heap",
@@ -23,8 +23,8 @@
  *
  * Single-threaded: only the owning shard's thread touches its heap.
  */
-#ifndef RA_CORE_TIMER_H
-#define RA_CORE_TIMER_H
+#ifndef RA_SHARD_THEAP_H
+#define RA_SHARD_THEAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,4 +64,4 @@ static inline uint64_t ra__theap_next(const ra_theap_t *h)
 	return h->root ? h->root->deadline : RA_TIMER_NEVER;
 }
 
-#endif /* RA_CORE_TIMER_H */
+#endif /* RA_SHARD_THEAP_H */

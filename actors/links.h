@@ -1,5 +1,5 @@
 /*
- * actors/signal.h: exit reasons, links and monitors (Erlang/OTP
+ * actors/links.h: exit reasons, links and monitors (Erlang/OTP
  * semantics; DESIGN.md, "Supervision").
  *
  * Bookkeeping is owned by each actor's home shard and needs no lock: an
@@ -11,8 +11,8 @@
  * (LINK, UNLINK, MONITOR, DEMONITOR, EXIT, DOWN) sent on the normal send
  * path, so they keep per-sender FIFO with ordinary messages.
  */
-#ifndef RA_ACTORS_SIGNAL_H
-#define RA_ACTORS_SIGNAL_H
+#ifndef RA_ACTORS_LINKS_H
+#define RA_ACTORS_LINKS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -107,4 +107,4 @@ int ra__send_signal(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 int ra__runtime_send_signal(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
 			    uint32_t type, const void *data, size_t len);
 
-#endif /* RA_ACTORS_SIGNAL_H */
+#endif /* RA_ACTORS_LINKS_H */

@@ -1,13 +1,13 @@
 /*
- * core/stats.c: per-shard histograms and ra_stats_snapshot().
+ * shard/stats.c: per-shard histograms and ra_stats_snapshot().
  */
 #include <errno.h>
 #include <string.h>
 
-#include "core/hdr_histogram.h"
-#include "core/runtime.h"
-#include "core/stats.h"
-#include "core/tsan.h"
+#include "shard/hdr_histogram.h"
+#include "shard/runtime.h"
+#include "shard/stats.h"
+#include "shard/tsan.h"
 
 ra_hdr_t *ra__shard_hist_create(ra_shard_hists_t *hs, unsigned id)
 {

@@ -1,13 +1,13 @@
 /*
- * core/shard.h: a shard, one thread with one io_uring and one run queue.
+ * shard/shard.h: a shard, one thread with one io_uring and one run queue.
  *
  * Everything above `sleeping` belongs to the shard's own thread
  * (shared-nothing, as Seastar's reactors): other threads reach a shard
  * only through IORING_OP_MSG_RING on its ring. The fields below it are
  * read by other threads and sit on their own cache line.
  */
-#ifndef RA_CORE_SHARD_H
-#define RA_CORE_SHARD_H
+#ifndef RA_SHARD_SHARD_H
+#define RA_SHARD_SHARD_H
 
 #include <liburing.h>
 #include <pthread.h>
@@ -16,12 +16,12 @@
 #include <stdint.h>
 
 #include "actors/slot.h"
-#include "core/clock.h"
-#include "core/msgring.h"
-#include "core/runq.h"
-#include "core/stats.h"
-#include "core/timer.h"
-#include "core/util.h"
+#include "shard/clock.h"
+#include "mailbox/msgring.h"
+#include "shard/runq.h"
+#include "shard/stats.h"
+#include "shard/theap.h"
+#include "shard/util.h"
 #include "mailbox/pool.h"
 
 struct ra_runtime;
@@ -55,13 +55,13 @@ typedef struct ra_shard {
 	/*
 	 * How late a sleep bounded by a timer wakes, in ns (an EWMA of the
 	 * overshoot): such a sleep ends this much before the deadline and
-	 * the shard polls the rest of the way (core/shard.c).
+	 * the shard polls the rest of the way (shard/shard.c).
 	 */
 	uint64_t wake_lat_ns;
 	ra_slot_cache_t slots;		/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
 	/*
-	 * Loop-pass bound (core/shard.c, "Liveness"): a pass ends after
+	 * Loop-pass bound (shard/shard.c, "Liveness"): a pass ends after
 	 * pass_runs actor runs or once pass_ns have passed, whichever comes
 	 * first. Time is read every `check_units` units of work (behavior
 	 * calls, sends, spawns), an interval that adapts so that a check
@@ -168,7 +168,7 @@ static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
 #define RA_PASS_CHECK_MAX	128
 #define RA_PASS_CHECK_START	8
 
-/* check_units units of work were done: read the clock (core/shard.c). */
+/* check_units units of work were done: read the clock (shard/shard.c). */
 void ra__shard_pass_check(ra_shard_t *sh);
 
 /*
@@ -211,4 +211,4 @@ void *ra__shard_main(void *arg);
  */
 void ra__shard_drain_after_stop(ra_shard_t *sh);
 
-#endif /* RA_CORE_SHARD_H */
+#endif /* RA_SHARD_SHARD_H */
