@@ -6,13 +6,16 @@
 
 #include "actors/actor.h"
 #include "actors/fence.h"
+#include "actors/hooks.h"
 #include "actors/links.h"
+#include "actors/slot.h"
+#include "actors/steal.h"
 #include "actors/timers.h"
+#include "mailbox/pool.h"
 #include "shard/clock.h"
 #include "shard/hdr_histogram.h"
+#include "shard/hooks.h"
 #include "shard/runtime.h"
-#include "io/io.h"
-#include "mailbox/pool.h"
 
 void ra__actor_list_add(ra_shard_t *sh, ra_actor_t *a)
 {
@@ -56,6 +59,23 @@ void ra__actor_request_stop(ra_shard_t *sh, ra_actor_t *a, int reason)
 	ra__actor_schedule(sh, a);
 }
 
+RA_COLD int ra__actor_shard_init(ra_shard_t *sh)
+{
+	sh->slots = calloc(1, sizeof(*sh->slots));
+	if (!sh->slots)
+		return -ENOMEM;
+	ra__steal_init(sh);
+	return 0;
+}
+
+RA_COLD void ra__actor_shard_fini(ra_shard_t *sh)
+{
+	if (sh->slots)
+		ra__slot_cache_fini(sh->slots);
+	free(sh->slots);
+	sh->slots = NULL;
+}
+
 void ra__actor_stop_all(ra_shard_t *sh)
 {
 	for (ra_actor_t *a = sh->actors; a; a = a->all_next)
@@ -83,7 +103,7 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 		ra__envelope_release(sh, e);
 	}
 	ra__actor_list_del(sh, a);
-	(void)ra__slot_free(&sh->slots, a->ref.slot);
+	(void)ra__slot_free(sh->slots, a->ref.slot);
 	ra__stat_inc(&sh->stats.actors_stopped);
 	ra__sup_free(a);
 	free(a);
@@ -199,8 +219,9 @@ static bool receive_special(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	return ra__signal_receive(sh, a, e);
 }
 
-void ra__actor_run(ra_shard_t *sh, ra_actor_t *a)
+void ra__actor_run(ra_shard_t *sh, ra_runq_node_t *node)
 {
+	ra_actor_t *a = ra_container_of(node, ra_actor_t, runq_node);
 	unsigned n = 0;
 
 	a->in_runq = false;

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mailbox/mailbox.h"
 #include "shard/runq.h"
 #include "shard/shard.h"
-#include "mailbox/mailbox.h"
 #include "ringactor.h"
 
 struct ra_io_req;
@@ -113,8 +113,11 @@ void ra__actor_list_del(ra_shard_t *sh, ra_actor_t *a);
 /* The SPAWN arrived (or a local spawn): join the shard, run init soon. */
 void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a);
 
-/* Run `a`'s init (if due) and up to the budget of messages. */
-void ra__actor_run(ra_shard_t *sh, ra_actor_t *a);
+/*
+ * ra__actor_run() (run the actor queued at a run-queue node: its init if
+ * due, then up to the budget of messages), ra__actor_stop_all() and the
+ * per-shard ra__actor_shard_init()/_fini() are in shard/hooks.h.
+ */
 
 /* Ask `a` to stop with `reason` at its next turn (first reason wins). */
 void ra__actor_request_stop(ra_shard_t *sh, ra_actor_t *a, int reason);
@@ -122,16 +125,8 @@ void ra__actor_request_stop(ra_shard_t *sh, ra_actor_t *a, int reason);
 /* A pending I/O request of a STOPPING actor finished. */
 void ra__actor_io_drained(ra_shard_t *sh, ra_actor_t *a);
 
-/* Shutdown: ask every actor of this shard to stop with -ESHUTDOWN. */
-void ra__actor_stop_all(ra_shard_t *sh);
 
 /* Free an actor that never reached its home (spawn roll-back). */
 void ra__actor_discard(ra_actor_t *a);
-
-/*
- * Deliver an envelope that arrived on `sh` (local send or msg_ring batch):
- * into the mailbox of its live target, SPAWN handling, or a dead letter.
- */
-void ra__deliver(ra_shard_t *sh, ra_envelope_t *e);
 
 #endif /* RA_ACTORS_ACTOR_H */

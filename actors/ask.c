@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actors/send.h"
 #include "actors/slot.h"
 #include "actors/timers.h"
 #include "shard/clock.h"
@@ -67,7 +68,7 @@ RA_API int ra_reply(ra_ctx_t *self, const ra_msg_t *request,
 	    ra_ref_is_null(request->from) ||
 	    request->type > RA_MSG_USER_MAX)
 		return -EINVAL;
-	ret = ra__check_payload(0, data, len);
+	ret = ra__send_check_payload(0, data, len);
 	if (ret < 0)
 		return ret;
 	return ra__send_tagged(self->shard, self->ref, request->from,
@@ -257,7 +258,7 @@ RA_API int ra_runtime_ask(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 		return -EINVAL;
 	if (ra__tls_shard)
 		return -EDEADLK;
-	ret = ra__check_payload(type, data, len);
+	ret = ra__send_check_payload(type, data, len);
 	if (ret < 0)
 		return ret;
 	/* The proxy lives where `to` does: its ask stays on one shard. */

@@ -12,8 +12,9 @@
 #include "actors/fence.h"
 #include "actors/slot.h"
 #include "mailbox/msgring.h"
-#include "shard/runtime.h"
 #include "mailbox/pool.h"
+#include "shard/hooks.h"
+#include "shard/runtime.h"
 
 void ra__fence_make_stealable(ra_shard_t *sh, ra_actor_t *a)
 {
@@ -52,11 +53,11 @@ void ra__fence_kick(ra_shard_t *sh)
 		return;
 	/* Take every envelope first, so a round either starts whole or not. */
 	for (; n + 1 < sh->nshards; n++) {
-		e = ra__envelope_control(&sh->pool, RA_ENV_FENCE, RA_REF_NULL);
+		e = ra__envelope_control(sh->pool, RA_ENV_FENCE, RA_REF_NULL);
 		if (!e) {
 			for (; list; list = e) {
 				e = list->next;
-				ra__pool_put(&sh->pool, list);
+				ra__pool_put(sh->pool, list);
 			}
 			/* -ENOMEM: the periodic steal check retries. */
 			return;

@@ -15,8 +15,9 @@
 #include <string.h>
 
 #include "actors/links.h"
-#include "shard/runtime.h"
+#include "actors/send.h"
 #include "mailbox/pool.h"
+#include "shard/runtime.h"
 
 _Static_assert(RA_EXIT_SHUTDOWN == -ESHUTDOWN, "shutdown is -ESHUTDOWN");
 _Static_assert(RA_EXIT_NOPROC == -ESRCH, "noproc is -ESRCH");
@@ -479,7 +480,7 @@ RA_API int ra_runtime_exit_actor(ra_runtime_t *rt, ra_ref_t target, int code,
 	int ret = exit_info(RA_REF_NULL, code, why, &x);
 
 	if (ret == 0)
-		ret = ra__runtime_send_signal(rt, target, RA_ENV_EXIT_DIRECT,
+		ret = ra__send_signal_outside(rt, target, RA_ENV_EXIT_DIRECT,
 					      RA_MSG_EXIT, &x, sizeof(x));
 	return ret;
 }

@@ -93,18 +93,4 @@ void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child);
 /* Exit step 5 alone (actors/registry.c). */
 void ra__registry_release(ra_actor_t *a);
 
-/*
- * Send a runtime-made envelope of `kind` and `type` from `from` (any
- * ref, alive or not) to `to`, from shard `sh`, on the normal path (per-
- * sender FIFO, stealable targets). The payload is copied. Returns 0,
- * -ESRCH (`to` is dead; not counted as a dead letter), -ENOMEM.
- * actors/send.c.
- */
-int ra__send_signal(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
-		    uint8_t kind, uint32_t type, const void *data, size_t len);
-
-/* As ra__send_signal() from a non-shard thread (from null); -EDEADLK. */
-int ra__runtime_send_signal(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
-			    uint32_t type, const void *data, size_t len);
-
 #endif /* RA_ACTORS_LINKS_H */

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "actors/actor.h"
-#include "actors/registry.h"
 #include "actors/links.h"
+#include "actors/registry.h"
+#include "actors/slot.h"
+#include "shard/hooks.h"
 #include "shard/runtime.h"
 
 struct ra_name {
@@ -18,13 +20,16 @@ struct ra_name {
 	char name[RA_NAME_MAX + 1];
 };
 
-void ra__registry_init(ra_registry_t *r)
+RA_COLD ra_registry_t *ra__registry_create(void)
 {
-	memset(r->buckets, 0, sizeof(r->buckets));
-	pthread_mutex_init(&r->lock, NULL);
+	ra_registry_t *r = calloc(1, sizeof(*r));
+
+	if (r)
+		pthread_mutex_init(&r->lock, NULL);
+	return r;
 }
 
-void ra__registry_fini(ra_registry_t *r)
+RA_COLD void ra__registry_destroy(ra_registry_t *r)
 {
 	for (unsigned i = 0; i < RA_REGISTRY_BUCKETS; i++) {
 		while (r->buckets[i]) {
@@ -35,6 +40,7 @@ void ra__registry_fini(ra_registry_t *r)
 		}
 	}
 	pthread_mutex_destroy(&r->lock);
+	free(r);
 }
 
 /* FNV-1a: names are short, and collisions only cost a strcmp. */
@@ -144,7 +150,7 @@ RA_API int ra_register(ra_ctx_t *self, const char *name)
 	if (sup->named)
 		return -EBUSY;
 	rt = self->shard->rt;
-	ret = ra__registry_add_any(&rt->names, name, (size_t)len, self->ref);
+	ret = ra__registry_add_any(rt->names, name, (size_t)len, self->ref);
 	if (ret == 0) {
 		memcpy(sup->name, name, (size_t)len + 1);
 		sup->named = true;
@@ -166,7 +172,7 @@ RA_API int ra_unregister(ra_ctx_t *self, const char *name)
 	if (len < 0 || !sup || !sup->named || strcmp(sup->name, name))
 		return -ENOENT;
 	sup->named = false;
-	return ra__registry_del_any(&self->shard->rt->names, name,
+	return ra__registry_del_any(self->shard->rt->names, name,
 				    (size_t)len, self->ref);
 }
 
@@ -176,7 +182,7 @@ void ra__registry_release(ra_actor_t *a)
 
 	if (sup && sup->named) {
 		sup->named = false;
-		(void)ra__registry_del_any(&a->shard->rt->names, sup->name,
+		(void)ra__registry_del_any(a->shard->rt->names, sup->name,
 					   strlen(sup->name), a->ref);
 	}
 }
@@ -191,7 +197,7 @@ RA_API int ra_whereis(ra_runtime_t *rt, const char *name, ra_ref_t *out)
 	len = name_len(name);
 	if (len < 0)
 		return len;
-	ret = ra__registry_find_any(&rt->names, name, (size_t)len, &ref);
+	ret = ra__registry_find_any(rt->names, name, (size_t)len, &ref);
 	if (ret < 0)
 		return ret;
 	/* Between its slot dying and its exit step 5 the name still maps. */

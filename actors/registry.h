@@ -26,9 +26,7 @@ typedef struct ra_registry {
 	struct ra_name *buckets[RA_REGISTRY_BUCKETS];
 } ra_registry_t;
 
-void ra__registry_init(ra_registry_t *r);
-/* Frees every entry left (normally none: actors release theirs). */
-void ra__registry_fini(ra_registry_t *r);
+/* ra__registry_create() and _destroy() are in shard/hooks.h. */
 
 /*
  * Map `name` (len bytes, 1..RA_NAME_MAX, not NUL-terminated needed) to

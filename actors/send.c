@@ -20,100 +20,18 @@
 #include <time.h>
 
 #include "actors/actor.h"
+#include "actors/deliver.h"
 #include "actors/fence.h"
 #include "actors/links.h"
+#include "actors/send.h"
+#include "actors/slot.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
+#include "mailbox/inject.h"
 #include "mailbox/msgring.h"
-#include "shard/runtime.h"
 #include "mailbox/pool.h"
-
-/* Shard-level envelopes: work stealing's requests and hand-overs. */
-static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
-{
-	if (e->kind == RA_ENV_STEAL_REQ) {
-		ra__steal_request(sh, e->u.steal.thief, e->u.steal.load);
-		ra__envelope_release(sh, e);
-	} else if (e->kind == RA_ENV_STEAL_OFFER) {
-		/* Waking us was the point: idle() will ask at once. */
-		sh->steal_next_ns = 0;
-		ra__envelope_release(sh, e);
-	} else if (e->kind >= RA_ENV_FENCE) {
-		ra__fence_receive(sh, e);
-	} else {
-		ra_actor_t *a = e->u.buf;
-
-		ra__envelope_release(sh, e);
-		ra__steal_arrive(sh, a);
-	}
-}
-
-/*
- * A runtime envelope for the live actor `a`: SPAWN attaches it; an
- * exit/2 signal acts now, ahead of the mailbox; the rest queue in order
- * with its messages.
- */
-static void deliver_runtime(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
-{
-	if (e->kind == RA_ENV_SPAWN) {
-		ra__envelope_release(sh, e);
-		ra__actor_attach(sh, a);
-	} else if (e->kind == RA_ENV_EXIT_DIRECT &&
-		   !ra__signal_exit_now(sh, a, e)) {
-		ra__envelope_release(sh, e);
-	} else {
-		ra__actor_enqueue(sh, a, e);
-	}
-}
-
-void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
-{
-	ra_slot_table_t *t = sh->rt->slots;
-	ra_ref_t to = e->to;
-	bool counted = e->flags & RA_ENV_COUNTED;
-	ra_actor_t *a;
-
-	if (ra_unlikely(e->kind >= RA_ENV_STEAL_REQ)) {
-		deliver_control(sh, e);
-		return;
-	}
-	a = ra__slot_actor_local(t, to, sh->id);
-	if (ra_unlikely(!a)) {
-		if (ra__env_is_letter(e->kind))
-			ra__stat_inc(&sh->stats.dead_letters);
-		else
-			ra__signal_noproc(sh, e);
-		ra__envelope_release(sh, e);
-	} else if (ra_likely(e->kind == RA_ENV_USER)) {
-		ra__actor_enqueue(sh, a, e);
-	} else {
-		deliver_runtime(sh, a, e);
-	}
-	/* Only now, with it in the mailbox, may a steal check pass. */
-	if (counted)
-		ra__slot_send_end(ra__slot_get(t, to.slot));
-}
-
-void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
-{
-	if (e->kind == RA_ENV_MIGRATE) {
-		/* The thief cannot take it: take our actor back. */
-		ra__steal_arrive(sh, e->u.buf);
-		ra__envelope_release(sh, e);
-		return;
-	}
-	if (e->kind == RA_ENV_FENCE) {
-		ra__fence_failed(sh, e);
-		return;
-	}
-	if (e->flags & RA_ENV_COUNTED)
-		ra__slot_send_end(ra__slot_get(sh->rt->slots, e->to.slot));
-	if (ra__env_is_letter(e->kind))
-		ra__stat_inc(&sh->stats.dead_letters);
-	else
-		ra__signal_noproc(sh, e);
-	ra__envelope_release(sh, e);
-}
+#include "shard/hooks.h"
+#include "shard/runtime.h"
 
 /* Local or cross-shard hand-off of a filled envelope from shard `sh`. */
 static void route(ra_shard_t *sh, unsigned home, ra_envelope_t *e)
@@ -174,7 +92,7 @@ static int send_stealable(ra_shard_t *sh, ra_slot_t *s, ra_envelope_t *e)
 	return 0;
 }
 
-void ra__park_retry(ra_shard_t *sh)
+void ra__send_park_retry(ra_shard_t *sh)
 {
 	ra_envelope_t *e = sh->parked;
 
@@ -271,7 +189,7 @@ static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 	if (!s)
 		return -ESRCH;
 	home = ra__slot_word_home(w);
-	e = ra__pool_get(&sh->pool);
+	e = ra__pool_get(sh->pool);
 	if (!e)
 		return -ENOMEM;
 	fill_header(e, to, from, type, kind,
@@ -282,7 +200,7 @@ static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 	}
 	ret = fill_payload(e, data, len, copy);
 	if (ret < 0) {
-		ra__pool_put(&sh->pool, e);
+		ra__pool_put(sh->pool, e);
 		return ret;
 	}
 	/*
@@ -338,7 +256,7 @@ int ra__send_tagged(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 	return ret;
 }
 
-int ra__check_payload(uint32_t type, const void *data, size_t len)
+int ra__send_check_payload(uint32_t type, const void *data, size_t len)
 {
 	return check_payload(type, data, len);
 }
@@ -436,7 +354,7 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	if (ra_unlikely(rt->test_send_delay_ns) && ret == 0)
 		test_send_delay(rt->test_send_delay_ns);
 	if (ret == 0)
-		ret = ra__runtime_inject(rt, (unsigned)home, e);
+		ret = ra__inject_send(rt, (unsigned)home, e);
 	if (ret < 0) {
 		if (e->flags & RA_ENV_COUNTED)
 			ra__slot_send_end(s);
@@ -452,7 +370,7 @@ RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	return send_from_outside(rt, to, type, RA_ENV_USER, data, len);
 }
 
-int ra__runtime_send_signal(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
+int ra__send_signal_outside(ra_runtime_t *rt, ra_ref_t to, uint8_t kind,
 			    uint32_t type, const void *data, size_t len)
 {
 	return send_from_outside(rt, to, type, kind, data, len);

@@ -6,19 +6,23 @@
 #include <string.h>
 
 #include "actors/slot.h"
+#include "shard/hooks.h"
 #include "shard/util.h"
 
-RA_COLD void ra__slot_table_init(ra_slot_table_t *t)
+RA_COLD ra_slot_table_t *ra__slot_table_create(void)
 {
-	memset(t, 0, sizeof(*t));
-	t->next = 1;	/* slot 0 stays unused: {0, 0} is the null ref */
+	ra_slot_table_t *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->next = 1;	/* slot 0 stays unused: {0, 0} is the null ref */
+	return t;
 }
 
-RA_COLD void ra__slot_table_fini(ra_slot_table_t *t)
+RA_COLD void ra__slot_table_destroy(ra_slot_table_t *t)
 {
 	for (unsigned i = 0; i < RA_SLOT_MAX_CHUNKS; i++)
 		free(t->chunks[i]);
-	memset(t, 0, sizeof(*t));
+	free(t);
 }
 
 RA_COLD void ra__slot_cache_fini(ra_slot_cache_t *c)

@@ -68,8 +68,7 @@ typedef struct ra_slot_cache {
 	uint32_t cap;
 } ra_slot_cache_t;
 
-void ra__slot_table_init(ra_slot_table_t *t);
-void ra__slot_table_fini(ra_slot_table_t *t);
+/* ra__slot_table_create() and _destroy() are in shard/hooks.h. */
 void ra__slot_cache_fini(ra_slot_cache_t *c);
 
 /*

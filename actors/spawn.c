@@ -14,10 +14,12 @@
 
 #include "actors/actor.h"
 #include "actors/links.h"
+#include "actors/slot.h"
 #include "actors/steal.h"
+#include "mailbox/inject.h"
 #include "mailbox/msgring.h"
-#include "shard/runtime.h"
 #include "mailbox/pool.h"
+#include "shard/runtime.h"
 
 static int pick_home(ra_runtime_t *rt, ra_shard_t *sh,
 		     const ra_spawn_opts_t *opts, unsigned *home)
@@ -75,7 +77,7 @@ static int publish(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 {
 	uint32_t idx;
 	ra_slot_t *s;
-	int ret = ra__slot_alloc(rt->slots, sh ? &sh->slots : NULL, &idx);
+	int ret = ra__slot_alloc(rt->slots, sh ? sh->slots : NULL, &idx);
 
 	if (ret < 0)
 		return ret;
@@ -93,7 +95,7 @@ static void unpublish(ra_runtime_t *rt, ra_shard_t *sh, ra_slot_t *s,
 {
 	ra__slot_kill(s);
 	if (sh)
-		(void)ra__slot_free(&sh->slots, a->ref.slot);
+		(void)ra__slot_free(sh->slots, a->ref.slot);
 	ra__actor_discard(a);
 	ra__runtime_actor_gone(rt);
 }
@@ -111,7 +113,7 @@ static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 		ra__actor_attach(sh, a);
 		return 0;
 	}
-	e = ra__envelope_control(sh ? &sh->pool : NULL, RA_ENV_SPAWN,
+	e = ra__envelope_control(sh ? sh->pool : NULL, RA_ENV_SPAWN,
 				 a->ref);
 	if (!e) {
 		unpublish(rt, sh, s, a);
@@ -121,7 +123,7 @@ static int hand_over(ra_runtime_t *rt, ra_shard_t *sh, ra_actor_t *a,
 		ra__msgring_post(sh, home, e);
 		return 0;
 	}
-	ret = ra__runtime_inject(rt, home, e);
+	ret = ra__inject_send(rt, home, e);
 	if (ret < 0) {
 		free(e);
 		unpublish(rt, sh, s, a);

@@ -14,13 +14,16 @@
 #include <stdlib.h>
 
 #include "actors/actor.h"
+#include "actors/deliver.h"
 #include "actors/fence.h"
+#include "actors/slot.h"
 #include "actors/steal.h"
 #include "actors/timers.h"
 #include "mailbox/msgring.h"
+#include "mailbox/pool.h"
+#include "shard/hooks.h"
 #include "shard/runtime.h"
 #include "shard/tsan.h"
-#include "mailbox/pool.h"
 
 #define HOME_MASK (0xffffull << 16)
 
@@ -53,7 +56,7 @@ unsigned ra__steal_least_loaded(ra_runtime_t *rt, ra_shard_t *sh)
 
 static void send_request(ra_shard_t *sh, unsigned victim, uint64_t load)
 {
-	ra_envelope_t *e = ra__envelope_control(&sh->pool, RA_ENV_STEAL_REQ,
+	ra_envelope_t *e = ra__envelope_control(sh->pool, RA_ENV_STEAL_REQ,
 						RA_REF_NULL);
 
 	if (!e)
@@ -85,7 +88,7 @@ void ra__steal_maybe(ra_shard_t *sh, uint64_t now)
 	sh->steal_got = false;
 	if (want > RA_STEAL_BATCH_MAX)
 		want = RA_STEAL_BATCH_MAX;
-	own = ra__steal_load(sh);
+	own = ra__shard_load(sh);
 	/* The `want` most loaded shards above ours by the margin. */
 	for (unsigned i = 0; i < sh->nshards; i++) {
 		ra_shard_t *v = sh->rt->shards[i];
@@ -126,7 +129,7 @@ void ra__steal_offer(ra_shard_t *sh, uint64_t now)
 	ra_envelope_t *e;
 
 	if (now < sh->offer_next_ns || sh->shutdown_seen ||
-	    ra__steal_load(sh) <= c->steal_margin)
+	    ra__shard_load(sh) <= c->steal_margin)
 		return;
 	sh->offer_next_ns = now + c->steal_backoff_max_ns;
 	for (unsigned k = 1; k < sh->nshards; k++) {
@@ -134,7 +137,7 @@ void ra__steal_offer(ra_shard_t *sh, uint64_t now)
 
 		if (!ck_pr_load_32(&sh->rt->shards[i]->sleeping))
 			continue;
-		e = ra__envelope_control(&sh->pool, RA_ENV_STEAL_OFFER,
+		e = ra__envelope_control(sh->pool, RA_ENV_STEAL_OFFER,
 					 RA_REF_NULL);
 		if (!e)
 			return;
@@ -154,7 +157,7 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 {
 	ra_slot_t *s = ra__slot_get(sh->rt->slots, a->ref.slot);
 	uint64_t w = ck_pr_load_64(&s->word);
-	ra_envelope_t *e = ra__envelope_control(&sh->pool, RA_ENV_MIGRATE,
+	ra_envelope_t *e = ra__envelope_control(sh->pool, RA_ENV_MIGRATE,
 						a->ref);
 
 	if (!e)
@@ -163,7 +166,7 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 	ck_pr_fence_store_load();
 	if (ck_pr_load_32(&s->inflight)) {
 		ck_pr_store_64(&s->word, w);
-		ra__pool_put(&sh->pool, e);
+		ra__pool_put(sh->pool, e);
 		return false;
 	}
 	/* Nothing in flight and nothing new can come: it is ours to give. */
@@ -210,7 +213,7 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	ra_actor_t *best[RA_STEAL_BATCH_MAX];
 	unsigned nbest = 0, moved = 0, cap = c->steal_batch;
 	bool seen_busy = false, refused = false, fencing = false;
-	uint64_t load = ra__steal_load(sh), moved_load = 0;
+	uint64_t load = ra__shard_load(sh), moved_load = 0;
 
 	if (sh->shutdown_seen || !sh->steal_on || thief >= sh->nshards ||
 	    thief == sh->id || load <= thief_load + c->steal_margin) {

@@ -12,39 +12,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mailbox/envelope.h"
 #include "shard/shard.h"
 #include "shard/util.h"
-#include "mailbox/envelope.h"
 
 struct ra_runtime;
 struct ra_actor;
 
 /* Largest ra_config_t.steal_batch. */
 #define RA_STEAL_BATCH_MAX	64u
-/* A working shard considers stealing (and offering) every this many passes. */
-#define RA_STEAL_PASS_EVERY	16u
-/* A shard holding stealable actors reaps every this many actor runs. */
-#define RA_STEAL_MIDPASS_RUNS	4u
 
 /* Set up a shard's stealing state from the runtime's config. */
 void ra__steal_init(ra_shard_t *sh);
-
-/* This shard's load: run queue + mailbox backlog + I/O in the kernel. */
-static inline uint64_t ra__steal_load(const ra_shard_t *sh)
-{
-	return (uint64_t)sh->runq.len + sh->backlog + sh->io_inflight;
-}
-
-/* Once per loop pass: store our load for others if it changed. */
-static inline void ra__steal_publish_load(ra_shard_t *sh)
-{
-	uint64_t l = ra__steal_load(sh);
-
-	if (l != sh->load_pub) {
-		sh->load_pub = l;
-		ck_pr_store_64(&sh->load, l);
-	}
-}
 
 /*
  * RA_PLACE_LEAST_LOADED: the shard with the lowest published load; ties
@@ -73,15 +52,5 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load);
 
 /* Thief (or victim taking it back): actor `a` arrives on `sh`. */
 void ra__steal_arrive(ra_shard_t *sh, struct ra_actor *a);
-
-/* Sends parked while their target migrated: try them again, in order. */
-void ra__park_retry(ra_shard_t *sh);
-
-/*
- * An envelope of ours that no shard will take (msg_ring failed for
- * good): a dead letter, its in-flight count undone, or a MIGRATE's actor
- * taken back.
- */
-void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e);
 
 #endif /* RA_ACTORS_STEAL_H */

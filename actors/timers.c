@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actors/send.h"
 #include "actors/timers.h"
-#include "shard/clock.h"
-#include "shard/stats.h"
 #include "mailbox/pool.h"
+#include "shard/clock.h"
+#include "shard/hooks.h"
+#include "shard/stats.h"
 
 /* A timer whose message could not be allocated tries again this late. */
 #define RA_TIMER_RETRY_NS	1000000ull
@@ -349,7 +351,7 @@ int ra__timer_precheck(ra_ctx_t *self, uint32_t type, const void *data,
 
 	if (!self)
 		return -EINVAL;
-	ret = ra__check_payload(type, data, len);
+	ret = ra__send_check_payload(type, data, len);
 	if (ret < 0)
 		return ret;
 	return ra__actor_stopping(self) ? -ESHUTDOWN : 0;

@@ -131,17 +131,4 @@ static inline bool ra__actor_stopping(const ra_actor_t *a)
 	return a->stop_requested || a->status == RA_ACTOR_STOPPING;
 }
 
-/*
- * actors/send.c: send a runtime-made envelope of `kind` carrying `tag`
- * (0 = none) from `from` to `to`, payload copied, on the normal path.
- * Counts a dead letter for -ESRCH when the kind is a letter. Returns 0,
- * -ESRCH, -ENOMEM.
- */
-int ra__send_tagged(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
-		    uint8_t kind, uint32_t type, uint64_t tag,
-		    const void *data, size_t len);
-
-/* actors/send.c: ra_send's payload check (-EINVAL or 0). */
-int ra__check_payload(uint32_t type, const void *data, size_t len);
-
 #endif /* RA_ACTORS_TIMERS_H */

@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
+#include "io/io.h"
+#include "mailbox/pool.h"
 #include "shard/clock.h"
 #include "shard/hdr_histogram.h"
 #include "shard/ring.h"
-#include "io/io.h"
-#include "mailbox/pool.h"
 
 /* What one operation needs; unused fields are ignored by its opcode. */
 struct io_args {
@@ -40,7 +40,7 @@ static void req_put(ra_shard_t *sh, ra_io_req_t *r)
 	sh->free_reqs = r;
 }
 
-RA_COLD void ra__io_reqs_fini(ra_shard_t *sh)
+RA_COLD void ra__io_shard_fini(ra_shard_t *sh)
 {
 	while (sh->free_reqs) {
 		ra_io_req_t *r = sh->free_reqs;
@@ -125,11 +125,11 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 		return -ESHUTDOWN;
 	sh = route(self);
 	req = req_get(sh);
-	env = req ? ra__pool_get(&sh->pool) : NULL;
+	env = req ? ra__pool_get(sh->pool) : NULL;
 	sqe = env ? ra__ring_get_sqe(&sh->ring) : NULL;
 	if (!sqe) {
 		if (env)
-			ra__pool_put(&sh->pool, env);
+			ra__pool_put(sh->pool, env);
 		if (req)
 			req_put(sh, req);
 		/* No SQE even after submitting: the kernel refused. */

@@ -13,8 +13,10 @@
 
 #include <stdint.h>
 
-#include "shard/shard.h"
+#include "actors/hooks.h"
 #include "mailbox/envelope.h"
+#include "shard/hooks.h"
+#include "shard/shard.h"
 
 struct ra_actor;
 
@@ -27,20 +29,11 @@ typedef struct ra_io_req {
 	uint8_t op;			/* enum ra_io_op */
 } ra_io_req_t;
 
-/* A CQE for `req` arrived on `sh` with `res`. */
-void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res);
-
 /*
- * Drop a completion nobody will read (its actor is stopping): release
- * the envelope, and close the socket a successful accept made, which
- * would otherwise leak.
+ * The calls the layers below make into this one are declared there:
+ * ra__io_complete() (a CQE of ours) and ra__io_shard_fini() (teardown)
+ * in shard/hooks.h, ra__io_cancel_all() and ra__io_discard_completion()
+ * (an actor stops) in actors/hooks.h.
  */
-void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env);
-
-/* Cancel every pending request of `a` (IORING_OP_ASYNC_CANCEL). */
-void ra__io_cancel_all(ra_shard_t *sh, struct ra_actor *a);
-
-/* Free the shard's recycled requests at teardown. */
-void ra__io_reqs_fini(ra_shard_t *sh);
 
 #endif /* RA_IO_IO_H */

@@ -11,14 +11,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "actors/actor.h"
-#include "actors/steal.h"
+#include "mailbox/hooks.h"
 #include "mailbox/msgring.h"
+#include "mailbox/pool.h"
+#include "shard/hooks.h"
 #include "shard/ring.h"
 #include "shard/runtime.h"
 #include "shard/shard.h"
 #include "shard/tsan.h"
-#include "mailbox/pool.h"
 
 static void outbox_append(ra_outbox_t *ob, ra_envelope_t *e)
 {
@@ -300,4 +300,60 @@ bool ra__msgring_quiet(const ra_shard_t *sh)
 		if (sh->out_msgs[i].inflight || sh->out_returns[i].inflight)
 			return false;
 	return true;
+}
+
+RA_COLD void ra__msgring_drain_cqe(ra_shard_t *sh, uint64_t ud)
+{
+	ra_envelope_t *e = ra__ud_ptr(ud);
+
+	if (ra__ud_kind(ud) != RA_UD_MSGS)
+		return;
+	ra__tsan_acquire(e);
+	while (e) {
+		ra_envelope_t *next = e->next;
+
+		if (e->kind == RA_ENV_USER)
+			ra__stat_inc(&sh->stats.dead_letters);
+		ra__envelope_drop_payload(e);
+		if (e->origin == RA_ORIGIN_HEAP)
+			free(e);
+		e = next;
+	}
+}
+
+void ra__msgring_returned(ra_shard_t *sh, ra_envelope_t *head)
+{
+	/* Pairs with the release in submit_batch() on the returning shard. */
+	ra__tsan_acquire(head);
+	ra__pool_put_list(sh->pool, head);
+}
+
+RA_COLD int ra__msgring_shard_init(ra_shard_t *sh)
+{
+	unsigned n = sh->nshards;
+
+	sh->pool = ra__pool_create((uint16_t)sh->id);
+	sh->out_msgs = calloc(n, sizeof(*sh->out_msgs));
+	sh->out_returns = calloc(n, sizeof(*sh->out_returns));
+	sh->dirty = calloc(n, sizeof(*sh->dirty));
+	sh->sent_cap = 4 * n;
+	sh->sent = calloc(sh->sent_cap, sizeof(*sh->sent));
+	if (!sh->pool || !sh->out_msgs || !sh->out_returns || !sh->dirty ||
+	    !sh->sent)
+		return -ENOMEM;
+	return 0;
+}
+
+RA_COLD void ra__msgring_shard_fini(ra_shard_t *sh)
+{
+	if (sh->pool)
+		ra__pool_destroy(sh->pool);
+	free(sh->out_msgs);
+	free(sh->out_returns);
+	free(sh->dirty);
+	free(sh->sent);
+	sh->pool = NULL;
+	sh->out_msgs = sh->out_returns = NULL;
+	sh->dirty = NULL;
+	sh->sent = NULL;
 }

@@ -5,23 +5,28 @@
 #include <string.h>
 
 #include "mailbox/msgring.h"
-#include "shard/shard.h"
 #include "mailbox/pool.h"
+#include "shard/shard.h"
 
 #define SLAB_BYTES (RA_POOL_SLAB_ENVELOPES * sizeof(ra_envelope_t))
 
-void ra__pool_init(ra_pool_t *p, uint16_t shard)
+RA_COLD ra_pool_t *ra__pool_create(uint16_t shard)
 {
-	memset(p, 0, sizeof(*p));
-	p->shard = shard;
+	ra_pool_t *p = aligned_alloc(RA_CACHELINE, sizeof(*p));
+
+	if (p) {
+		memset(p, 0, sizeof(*p));
+		p->shard = shard;
+	}
+	return p;
 }
 
-RA_COLD void ra__pool_fini(ra_pool_t *p)
+RA_COLD void ra__pool_destroy(ra_pool_t *p)
 {
 	for (uint32_t i = 0; i < p->nslabs; i++)
 		free(p->slabs[i]);
 	free(p->slabs);
-	memset(p, 0, sizeof(*p));
+	free(p);
 }
 
 bool ra__pool_refill(ra_pool_t *p)
@@ -97,7 +102,7 @@ void ra__envelope_release(struct ra_shard *sh, ra_envelope_t *e)
 {
 	ra__envelope_drop_payload(e);
 	if (ra_likely(e->origin == sh->id))
-		ra__pool_put(&sh->pool, e);
+		ra__pool_put(sh->pool, e);
 	else if (e->origin == RA_ORIGIN_HEAP)
 		free(e);
 	else

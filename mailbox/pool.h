@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "shard/util.h"
 #include "mailbox/envelope.h"
+#include "shard/util.h"
 
 struct ra_shard;
 
@@ -28,8 +28,9 @@ typedef struct ra_pool {
 	uint32_t slab_cap;
 } ra_pool_t;
 
-void ra__pool_init(ra_pool_t *p, uint16_t shard);
-void ra__pool_fini(ra_pool_t *p);
+/* A pool for shard `shard` (NULL on ENOMEM), and its end with its slabs. */
+ra_pool_t *ra__pool_create(uint16_t shard);
+void ra__pool_destroy(ra_pool_t *p);
 /* Carve a new slab into the free list; false on ENOMEM. */
 bool ra__pool_refill(ra_pool_t *p);
 

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ringactor.h"
 #include "shard/errors.h"
+#include "ringactor.h"
 
 static _Thread_local char last_error[512];
 

@@ -9,18 +9,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actors/slot.h"
 #include "shard/clock.h"
 #include "shard/errors.h"
+#include "shard/hooks.h"
 #include "shard/ring.h"
 #include "shard/runtime.h"
 #include "shard/shard.h"
 #include "shard/tsan.h"
-#include "mailbox/pool.h"
 
 #define RA_MAX_SHARDS		1024u
 #define RA_MAX_RING_ENTRIES	32768u
-#define INJECT_RETRIES		1000
 
 RA_API void ra_config_init(ra_config_t *cfg)
 {
@@ -161,94 +159,6 @@ RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns)
 	return ret;
 }
 
-/* ---- injection ring ---- */
-
-/*
- * The result of the SQE tagged `tag`, the one msg_ring in flight on the
- * injection ring. Once submitted it is on its way, so a signal (-EINTR)
- * must not end the wait: the caller would free an envelope the target is
- * about to read. CQEs of other tags (a neutralized SQE, below) are
- * skipped.
- */
-static int inject_wait(struct io_uring *ring, uint64_t tag)
-{
-	struct io_uring_cqe *cqe;
-
-	for (;;) {
-		int ret = io_uring_wait_cqe(ring, &cqe);
-		uint64_t got;
-
-		if (ret == -EINTR || ret == -EAGAIN)
-			continue;
-		if (ret < 0)
-			return ret;
-		got = cqe->user_data;
-		ret = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		if (got == tag)
-			return ret;
-	}
-}
-
-/*
- * One msg_ring from the injection ring; caller holds ext_lock. An SQE
- * the kernel did not take (the submit failed) is turned into a NOP with
- * tag 0 before we return: left as it was, the next caller's submit would
- * send a message whose envelope our caller has freed.
- */
-static int inject_locked(ra_runtime_t *rt, unsigned dest, uint64_t data)
-{
-	struct io_uring_sqe *sqe;
-	int ret;
-
-	for (int tries = 0;; tries++) {
-		uint64_t tag = ++rt->ext_tag;
-
-		sqe = io_uring_get_sqe(&rt->ext_ring);
-		if (!sqe)
-			return -EAGAIN;
-		io_uring_prep_msg_ring(sqe, rt->shards[dest]->ring_fd, 0, data,
-				       0);
-		io_uring_sqe_set_data64(sqe, tag);
-		do
-			ret = io_uring_submit(&rt->ext_ring);
-		while (ret == -EINTR);
-		if (ret <= 0) {
-			io_uring_prep_nop(sqe);
-			io_uring_sqe_set_data64(sqe, 0);
-			return ret < 0 ? ret : -EAGAIN;
-		}
-		ret = inject_wait(&rt->ext_ring, tag);
-		/* A full target CQ is a retry, never a loss. */
-		if ((ret != -EOVERFLOW && ret != -EAGAIN) ||
-		    tries >= INJECT_RETRIES)
-			return ret < 0 ? ret : 0;
-		usleep(100);
-	}
-}
-
-int ra__runtime_inject(ra_runtime_t *rt, unsigned dest, ra_envelope_t *e)
-{
-	int ret;
-
-	e->next = NULL;
-	ra__tsan_release(e);
-	pthread_mutex_lock(&rt->ext_lock);
-	ret = inject_locked(rt, dest, ra__ud_make(RA_UD_MSGS, e, 0));
-	pthread_mutex_unlock(&rt->ext_lock);
-	return ret;
-}
-
-static void wake_all(ra_runtime_t *rt)
-{
-	pthread_mutex_lock(&rt->ext_lock);
-	for (unsigned i = 0; i < rt->nshards; i++)
-		if (rt->shards[i] && rt->shards[i]->ring_fd >= 0)
-			(void)inject_locked(rt, i,
-					    ra__ud_make(RA_UD_WAKE, NULL, 0));
-	pthread_mutex_unlock(&rt->ext_lock);
-}
-
 /* ---- create / destroy ---- */
 
 static RA_COLD void free_runtime(ra_runtime_t *rt)
@@ -262,12 +172,10 @@ static RA_COLD void free_runtime(ra_runtime_t *rt)
 	}
 	free(rt->shards);
 	if (rt->slots)
-		ra__slot_table_fini(rt->slots);
-	free(rt->slots);
-	if (rt->ext_ready)
-		io_uring_queue_exit(&rt->ext_ring);
-	pthread_mutex_destroy(&rt->ext_lock);
-	ra__registry_fini(&rt->names);
+		ra__slot_table_destroy(rt->slots);
+	ra__inject_destroy(rt);
+	if (rt->names)
+		ra__registry_destroy(rt->names);
 	pthread_mutex_destroy(&rt->lock);
 	pthread_cond_destroy(&rt->cond);
 	free(rt);
@@ -282,12 +190,12 @@ static RA_COLD void stop_shards(ra_runtime_t *rt, unsigned started)
 {
 	ck_pr_store_32(&rt->shutting_down, 1);
 	ck_pr_fence_store_load();
-	wake_all(rt);
+	ra__inject_wake_all(rt);
 	pthread_mutex_lock(&rt->lock);
 	while (ck_pr_load_64(&rt->live) != 0)
 		pthread_cond_wait(&rt->cond, &rt->lock);
 	pthread_mutex_unlock(&rt->lock);
-	wake_all(rt);
+	ra__inject_wake_all(rt);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(rt->shards[i]->thread, NULL);
 	/* Only now may slabs go: other shards' CQs point into them. */
@@ -303,8 +211,6 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 	if (!rt)
 		return -ENOMEM;
 	pthread_mutex_init(&rt->lock, NULL);
-	pthread_mutex_init(&rt->ext_lock, NULL);
-	ra__registry_init(&rt->names);
 	pthread_cond_init(&rt->cond, NULL);
 	rt->cfg = *cfg;
 	rt->test_send_delay_ns = ra__env_u64("RA_TEST_OUTSIDE_SEND_DELAY_NS");
@@ -313,13 +219,13 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 				  : (unsigned)(ncpu > 0 ? ncpu : 1);
 	if (rt->nshards > RA_MAX_SHARDS)
 		rt->nshards = RA_MAX_SHARDS;
-	rt->slots = malloc(sizeof(*rt->slots));
+	rt->slots = ra__slot_table_create();
+	rt->names = ra__registry_create();
 	rt->shards = calloc(rt->nshards, sizeof(*rt->shards));
-	if (!rt->slots || !rt->shards) {
+	if (!rt->slots || !rt->names || !rt->shards) {
 		free_runtime(rt);
 		return -ENOMEM;
 	}
-	ra__slot_table_init(rt->slots);
 	*out = rt;
 	return 0;
 }
@@ -338,17 +244,6 @@ static RA_COLD int init_shards(ra_runtime_t *rt)
 		}
 	}
 	return 0;
-}
-
-/* The injection ring doubles as the probe for io_uring and msg_ring. */
-static RA_COLD int init_ext_ring(ra_runtime_t *rt)
-{
-	int ret = ra__ring_setup(&rt->ext_ring, 64, false);
-
-	if (ret < 0)
-		return ret;
-	rt->ext_ready = true;
-	return ra__ring_probe_msg_ring(&rt->ext_ring);
 }
 
 static RA_COLD int start_shards(ra_runtime_t *rt, unsigned *started)
@@ -404,7 +299,7 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 		ra__set_error("ra_runtime_create: out of memory");
 		return ret;
 	}
-	ret = init_ext_ring(rt);
+	ret = ra__inject_create(rt);
 	if (ret == 0)
 		ret = init_shards(rt);
 	if (ret == 0)

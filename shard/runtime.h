@@ -1,5 +1,9 @@
 /*
  * shard/runtime.h: the runtime object shared by all shards.
+ *
+ * Like the shard, it holds the runtime-wide state of the layers above
+ * (the actor table, the name registry, the injection ring) by pointer;
+ * ra_runtime_create() has them made through shard/hooks.h.
  */
 #ifndef RA_SHARD_RUNTIME_H
 #define RA_SHARD_RUNTIME_H
@@ -10,18 +14,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "actors/registry.h"
-#include "actors/slot.h"
 #include "shard/shard.h"
 #include "shard/util.h"
-#include "mailbox/envelope.h"
 #include "ringactor.h"
+
+struct ra_inject;
+struct ra_registry;
+struct ra_slot_table;
 
 struct ra_runtime {
 	ra_config_t cfg;		/* copy, defaults applied */
 	unsigned nshards;
 	ra_shard_t **shards;		/* [nshards], fixed after create */
-	ra_slot_table_t *slots;		/* actor table, any thread */
+	struct ra_slot_table *slots;	/* actor table, any thread */
 
 	/* Start-up hand-shake between create and the shard threads. */
 	pthread_mutex_t lock;
@@ -30,13 +35,9 @@ struct ra_runtime {
 
 	/*
 	 * Injection ring for non-shard threads (ra_runtime_send/spawn/stop
-	 * and destroy's wake-ups): a plain ring guarded by a mutex, since
-	 * it is never on a hot path.
+	 * and destroy's wake-ups), mailbox/inject.c.
 	 */
-	pthread_mutex_t ext_lock;
-	struct io_uring ext_ring;
-	uint64_t ext_tag;		/* last injection SQE's tag; ext_lock */
-	bool ext_ready;
+	struct ra_inject *inject;
 	/*
 	 * Tests only: RA_TEST_OUTSIDE_SEND_DELAY_NS=N in the environment at
 	 * create makes every non-shard send sleep N ns between resolving
@@ -57,17 +58,9 @@ struct ra_runtime {
 	 */
 	uint64_t outside_dead_letters;
 
-	ra_registry_t names;		/* ra_register(), actors/registry.c */
+	struct ra_registry *names;	/* ra_register(), actors/registry.c */
 	bool stopped;			/* ra_runtime_stop() joined the shards */
 };
-
-/*
- * Send one envelope to shard `dest` from a non-shard thread through the
- * injection ring. On success the envelope belongs to the target. Returns
- * 0 or -errno (the caller keeps `e`).
- */
-int ra__runtime_inject(struct ra_runtime *rt, unsigned dest,
-		       ra_envelope_t *e);
 
 /* An actor was finalized: drop the live count, wake waiters at zero. */
 void ra__runtime_actor_gone(struct ra_runtime *rt);

@@ -26,20 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actors/actor.h"
-#include "actors/fence.h"
-#include "actors/steal.h"
-#include "actors/timers.h"
 #include "shard/clock.h"
 #include "shard/errors.h"
 #include "shard/hdr_histogram.h"
-#include "mailbox/msgring.h"
+#include "shard/hooks.h"
 #include "shard/ring.h"
 #include "shard/runtime.h"
 #include "shard/shard.h"
 #include "shard/theap.h"
 #include "shard/tsan.h"
-#include "io/io.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -70,6 +65,10 @@ static bool ra__under_valgrind(void)
 }
 
 #define REAP_BATCH 256
+/* A working shard considers stealing (and offering) every this many passes. */
+#define RA_STEAL_PASS_EVERY	16u
+/* A shard holding stealable actors reaps every this many actor runs. */
+#define RA_STEAL_MIDPASS_RUNS	4u
 /* Pure spinning part of the idle poll window. */
 #define RA_SPIN_NS 5000
 #define RA_SPIN_CHECKS 64	/* CQ looks per spin round, with a CPU each */
@@ -124,14 +123,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
 	sh->fault_every = (unsigned)ra__env_u64("RA_FAULT_MSGRING");
 	sh->ring_fd = -1;
-	ra__steal_init(sh);
-	ra__pool_init(&sh->pool, (uint16_t)id);
-	sh->out_msgs = calloc(rt->nshards, sizeof(*sh->out_msgs));
-	sh->out_returns = calloc(rt->nshards, sizeof(*sh->out_returns));
-	sh->dirty = calloc(rt->nshards, sizeof(*sh->dirty));
-	sh->sent_cap = 4 * rt->nshards;
-	sh->sent = calloc(sh->sent_cap, sizeof(*sh->sent));
-	if (!sh->out_msgs || !sh->out_returns || !sh->dirty || !sh->sent) {
+	if (ra__msgring_shard_init(sh) < 0 || ra__actor_shard_init(sh) < 0) {
 		ra__shard_fini(sh);
 		return -ENOMEM;
 	}
@@ -143,17 +135,10 @@ RA_COLD void ra__shard_fini(ra_shard_t *sh)
 	if (sh->ring_fd >= 0)
 		io_uring_queue_exit(&sh->ring);
 	sh->ring_fd = -1;
-	ra__io_reqs_fini(sh);
-	ra__slot_cache_fini(&sh->slots);
-	ra__pool_fini(&sh->pool);
+	ra__io_shard_fini(sh);
+	ra__actor_shard_fini(sh);
+	ra__msgring_shard_fini(sh);
 	ra__shard_hists_fini(&sh->hists);
-	free(sh->out_msgs);
-	free(sh->out_returns);
-	free(sh->dirty);
-	free(sh->sent);
-	sh->out_msgs = sh->out_returns = NULL;
-	sh->dirty = NULL;
-	sh->sent = NULL;
 }
 
 static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
@@ -166,8 +151,7 @@ static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
 		ra__msgring_receive(sh, ra__ud_ptr(ud));
 		break;
 	case RA_UD_RETURNS:
-		ra__tsan_acquire(ra__ud_ptr(ud));
-		ra__pool_put_list(&sh->pool, ra__ud_ptr(ud));
+		ra__msgring_returned(sh, ra__ud_ptr(ud));
 		break;
 	case RA_UD_SENT_MSGS:
 	case RA_UD_SENT_RETURNS:
@@ -239,7 +223,7 @@ static void steal_midpass(ra_shard_t *sh)
 {
 	if (cq_has_work(sh))
 		reap(sh);
-	ra__steal_publish_load(sh);
+	ra__shard_publish_load(sh);
 	if (++sh->steal_tick % RA_STEAL_PASS_EVERY == 0)
 		steal_check(sh);
 }
@@ -350,7 +334,7 @@ static void run_ready(ra_shard_t *sh)
 		n = ra__runq_pop(&sh->runq);
 		if (!n)
 			break;
-		ra__actor_run(sh, ra_container_of(n, ra_actor_t, runq_node));
+		ra__actor_run(sh, n);
 		/* An idle shard should not wait for the rest of our pass. */
 		if (sh->ndirty && ra__msgring_flush_idle(sh))
 			submit(sh);
@@ -553,7 +537,7 @@ static void idle(ra_shard_t *sh)
 
 	ck_pr_store_32(&sh->idle, 1);
 	if (sh->steal_on)
-		ra__steal_publish_load(sh);
+		ra__shard_publish_load(sh);
 	submit(sh);
 	if (poll_cq(sh, next_timer, margin))
 		goto out;
@@ -614,13 +598,13 @@ static void loop(ra_shard_t *sh)
 		sh->steal_given = 0;
 		reap(sh);
 		if (ra_unlikely(sh->nparked))
-			ra__park_retry(sh);
+			ra__send_park_retry(sh);
 		/* After the reap, so a reply already here beats its timeout. */
 		if (ra_unlikely(sh->timers.root))
 			ra__timers_expire(sh);
 		/* Now, with what just arrived queued, is when load shows. */
 		if (sh->steal_on)
-			ra__steal_publish_load(sh);
+			ra__shard_publish_load(sh);
 		run_ready(sh);
 		/*
 		 * Every few passes see whether another shard is busier by
@@ -735,21 +719,7 @@ RA_COLD void ra__shard_drain_after_stop(ra_shard_t *sh)
 	 * thread is joined: the counters are ours to write now).
 	 */
 	while (io_uring_peek_cqe(&sh->ring, &cqe) == 0) {
-		if (ra__ud_kind(cqe->user_data) == RA_UD_MSGS) {
-			ra_envelope_t *e = ra__ud_ptr(cqe->user_data);
-
-			ra__tsan_acquire(e);
-			while (e) {
-				ra_envelope_t *next = e->next;
-
-				if (e->kind == RA_ENV_USER)
-					ra__stat_inc(&sh->stats.dead_letters);
-				ra__envelope_drop_payload(e);
-				if (e->origin == RA_ORIGIN_HEAP)
-					free(e);
-				e = next;
-			}
-		}
+		ra__msgring_drain_cqe(sh, cqe->user_data);
 		io_uring_cqe_seen(&sh->ring, cqe);
 	}
 }

@@ -1,10 +1,16 @@
 /*
  * shard/shard.h: a shard, one thread with one io_uring and one run queue.
  *
- * Everything above `sleeping` belongs to the shard's own thread
+ * The struct is the shard thread's context: besides the ring, the run
+ * queue and the loop's own state it holds each layer's per-shard state
+ * (the transport's pool and outboxes, the actors homed here, stealing,
+ * I/O requests). The layers above fill and use their parts; this layer
+ * only names their types (docs/architecture.md, "Layers").
+ *
+ * Everything above `ring_fd` belongs to the shard's own thread
  * (shared-nothing, as Seastar's reactors): other threads reach a shard
- * only through IORING_OP_MSG_RING on its ring. The fields below it are
- * read by other threads and sit on their own cache line.
+ * only through IORING_OP_MSG_RING on its ring. The fields from `ring_fd`
+ * on are read by other threads and sit on their own cache lines.
  */
 #ifndef RA_SHARD_SHARD_H
 #define RA_SHARD_SHARD_H
@@ -15,18 +21,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "actors/slot.h"
 #include "shard/clock.h"
-#include "mailbox/msgring.h"
 #include "shard/runq.h"
 #include "shard/stats.h"
 #include "shard/theap.h"
 #include "shard/util.h"
-#include "mailbox/pool.h"
 
-struct ra_runtime;
 struct ra_actor;
+struct ra_envelope;
 struct ra_io_req;
+struct ra_outbox;
+struct ra_pool;
+struct ra_runtime;
+struct ra_slot_cache;
 
 typedef struct ra_shard {
 	struct io_uring ring;
@@ -34,12 +41,13 @@ typedef struct ra_shard {
 	uint16_t id;
 	unsigned nshards;
 	ra_runq_t runq;			/* actors with messages to run */
-	ra_pool_t pool;			/* envelopes this shard sends */
-	ra_outbox_t *out_msgs;		/* [nshards] batches being built */
-	ra_outbox_t *out_returns;	/* [nshards] envelopes going home */
+	/* The transport (mailbox/msgring.c). */
+	struct ra_pool *pool;		/* envelopes this shard sends */
+	struct ra_outbox *out_msgs;	/* [nshards] batches being built */
+	struct ra_outbox *out_returns;	/* [nshards] envelopes going home */
 	uint16_t *dirty;		/* ids of out_msgs with content */
 	unsigned ndirty;
-	ra_outbox_t **sent;		/* outboxes in flight since last reap */
+	struct ra_outbox **sent;	/* outboxes in flight since last reap */
 	unsigned nsent;
 	unsigned sent_cap;
 	struct ra_actor *actors;	/* every actor homed here */
@@ -58,7 +66,7 @@ typedef struct ra_shard {
 	 * the shard polls the rest of the way (shard/shard.c).
 	 */
 	uint64_t wake_lat_ns;
-	ra_slot_cache_t slots;		/* free actor-table indices */
+	struct ra_slot_cache *slots;	/* free actor-table indices */
 	unsigned budget;		/* messages per actor run */
 	/*
 	 * Loop-pass bound (shard/shard.c, "Liveness"): a pass ends after
@@ -199,6 +207,26 @@ static inline void ra__shard_run_begin(ra_shard_t *sh, uint32_t *units)
 static inline void ra__shard_run_end(ra_shard_t *sh)
 {
 	sh->check_units = &sh->shard_units;
+}
+
+/* This shard's load: run queue + mailbox backlog + I/O in the kernel. */
+static inline uint64_t ra__shard_load(const ra_shard_t *sh)
+{
+	return (uint64_t)sh->runq.len + sh->backlog + sh->io_inflight;
+}
+
+/*
+ * Once per loop pass: store our load for thieves and
+ * RA_PLACE_LEAST_LOADED (actors/steal.c) if it changed.
+ */
+static inline void ra__shard_publish_load(ra_shard_t *sh)
+{
+	uint64_t l = ra__shard_load(sh);
+
+	if (l != sh->load_pub) {
+		sh->load_pub = l;
+		ck_pr_store_64(&sh->load, l);
+	}
 }
 
 int ra__shard_init(ra_shard_t *sh, struct ra_runtime *rt, unsigned id);
