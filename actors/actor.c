@@ -45,7 +45,7 @@ void ra__actor_list_del(ra_shard_t *sh, ra_actor_t *a)
 void ra__actor_attach(ra_shard_t *sh, ra_actor_t *a)
 {
 	ra__actor_list_add(sh, a);
-	ra__stat_inc(&sh->stats.actors_spawned);
+	ra__stats_inc(&sh->stats.actors_spawned);
 	a->status = RA_ACTOR_READY;
 	ra__actor_schedule(sh, a);
 }
@@ -84,7 +84,7 @@ void ra__actor_stop_all(ra_shard_t *sh)
 
 void ra__actor_discard(ra_actor_t *a)
 {
-	ra__sup_free(a);	/* a spawn_link's half-made link */
+	ra__links_free(a);	/* a spawn_link's half-made link */
 	free(a);
 }
 
@@ -94,18 +94,18 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 	ra_runtime_t *rt = sh->rt;
 
 	/* Exit steps 3-5 (ringactor.h, ra_exit): DOWN, EXIT, name. */
-	ra__signal_exit(sh, a);
+	ra__links_exit(sh, a);
 	if (a->def->terminate)
 		a->def->terminate(a, a->state, a->stop_reason);
 	/* terminate may have sent to itself: those are dead letters too. */
 	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
-		ra__stat_inc(&sh->stats.dead_letters);
+		ra__stats_inc(&sh->stats.dead_letters);
 		ra__envelope_release(sh, e);
 	}
 	ra__actor_list_del(sh, a);
 	(void)ra__slot_free(sh->slots, a->ref.slot);
-	ra__stat_inc(&sh->stats.actors_stopped);
-	ra__sup_free(a);
+	ra__stats_inc(&sh->stats.actors_stopped);
+	ra__links_free(a);
 	free(a);
 	ra__runtime_actor_gone(rt);
 }
@@ -126,12 +126,12 @@ static void begin_stop(ra_shard_t *sh, ra_actor_t *a)
 		if (e->kind >= RA_ENV_LINK &&
 		    e->kind <= RA_ENV_EXIT_DIRECT) {
 			/* Links and monitors made before death still count. */
-			(void)ra__signal_receive(sh, a, e);
+			(void)ra__links_receive(sh, a, e);
 		} else if (e->type == RA_MSG_IO && e->kind == RA_ENV_USER) {
 			ra__io_discard_completion(sh, e);
 		} else {
-			if (ra__env_is_letter(e->kind))
-				ra__stat_inc(&sh->stats.dead_letters);
+			if (ra__envelope_is_letter(e->kind))
+				ra__stats_inc(&sh->stats.dead_letters);
 			ra__envelope_release(sh, e);
 		}
 	}
@@ -173,7 +173,7 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	ra_msg_t m = {
 		.type = e->type,
 		.from = e->from,
-		.data = e->len ? ra__env_data(e) : NULL,
+		.data = e->len ? ra__envelope_data(e) : NULL,
 		.len = e->len,
 	};
 	uint64_t start = 0;
@@ -189,8 +189,8 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 			m.res = -ETIMEDOUT;
 	}
 	if (e->sent_ns) {
-		start = ra__now_ns();
-		ra__shard_record(&sh->hists, RA_HIST_MAILBOX_WAIT,
+		start = ra__clock_now_ns();
+		ra__stats_record(&sh->hists, RA_HIST_MAILBOX_WAIT,
 				 (int64_t)(start - e->sent_ns));
 	}
 	a->cur_env = e;
@@ -198,10 +198,10 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	a->cur_env = NULL;
 	ra__shard_work(sh);
 	if (start)
-		ra__shard_record(&sh->hists, RA_HIST_RUN,
-				 (int64_t)(ra__now_ns() - start));
+		ra__stats_record(&sh->hists, RA_HIST_RUN,
+				 (int64_t)(ra__clock_now_ns() - start));
 	if (e->type != RA_MSG_IO)
-		ra__stat_inc(&sh->stats.msgs_delivered);
+		ra__stats_inc(&sh->stats.msgs_delivered);
 	ra__envelope_release(sh, e);
 	if (ret < 0)
 		ra__actor_request_stop(sh, a, ret);
@@ -216,7 +216,7 @@ static bool receive_special(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	if (e->kind >= RA_ENV_TIMER && e->kind <= RA_ENV_REPLY)
 		return ra__timers_receive(sh, a, e);
-	return ra__signal_receive(sh, a, e);
+	return ra__links_receive(sh, a, e);
 }
 
 void ra__actor_run(ra_shard_t *sh, ra_runq_node_t *node)

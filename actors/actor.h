@@ -22,7 +22,7 @@
 #include "ringactor.h"
 
 struct ra_io_req;
-struct ra_sup;
+struct ra_links;
 struct ra_timers;
 
 enum ra_actor_status {
@@ -67,7 +67,7 @@ struct ra_actor {
 	 */
 	uint64_t fence_round;
 	/* Links, monitors, name, exit text (actors/links.h); NULL = none. */
-	struct ra_sup *sup;
+	struct ra_links *links;
 	/* Armed timers and outstanding asks (actors/timers.h); NULL = none. */
 	struct ra_timers *timers;
 };
@@ -104,6 +104,12 @@ static inline ra_envelope_t *ra__actor_pop(ra_shard_t *sh, ra_actor_t *a)
 	if (e)
 		sh->backlog--;
 	return e;
+}
+
+/* Whether `a` may not arm timers, ask or start I/O any more: it is stopping. */
+static inline bool ra__actor_stopping(const ra_actor_t *a)
+{
+	return a->stop_requested || a->status == RA_ACTOR_STOPPING;
 }
 
 /* Join / leave the shard's list of its actors. Home shard. */

@@ -33,18 +33,18 @@ RA_API int ra_ask(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 
 	if (!aref_out || !timeout_ns)
 		return -EINVAL;
-	ret = ra__timer_precheck(self, type, data, len);
+	ret = ra__timers_precheck(self, type, data, len);
 	if (ret < 0)
 		return ret;
-	t = ra__timer_new(self, RA_TIMER_ASK, to, 0, NULL, 0);
+	t = ra__timers_new(self, RA_TIMER_ASK, to, 0, NULL, 0);
 	if (!t)
 		return -ENOMEM;
 	/*
 	 * Open the ask before sending: once the request is out, the reply
 	 * must find it open, and arming (which may fail) comes first.
 	 */
-	ret = ra__timer_arm(self->shard, t,
-			    ra__deadline_after(ra__now_ns(), timeout_ns));
+	ret = ra__timers_arm(self->shard, t,
+			    ra__timers_deadline_after(ra__clock_now_ns(), timeout_ns));
 	if (ret < 0) {
 		free(t);
 		return ret;
@@ -52,7 +52,7 @@ RA_API int ra_ask(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	ret = ra__send_tagged(self->shard, self->ref, to, RA_ENV_USER, type,
 			      t->id, data, len);
 	if (ret < 0) {
-		ra__timer_forget(self->shard, t);
+		ra__timers_forget(self->shard, t);
 		return ret;
 	}
 	*aref_out = t->id;
@@ -230,7 +230,7 @@ static int waiter_wait(struct ask_waiter *w, uint64_t deadline,
 	int ret;
 
 	pthread_mutex_lock(&w->lock);
-	while (!w->done && ra__now_ns() < deadline)
+	while (!w->done && ra__clock_now_ns() < deadline)
 		(void)pthread_cond_timedwait(&w->cond, &w->lock, &ts);
 	ret = w->done ? w->result : -ETIMEDOUT;
 	if (ret == 0) {
@@ -256,7 +256,7 @@ RA_API int ra_runtime_ask(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 
 	if (!rt || !timeout_ns)
 		return -EINVAL;
-	if (ra__tls_shard)
+	if (ra__shard_tls)
 		return -EDEADLK;
 	ret = ra__send_check_payload(type, data, len);
 	if (ret < 0)
@@ -270,7 +270,7 @@ RA_API int ra_runtime_ask(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 	w = waiter_new(to, type, data, len, timeout_ns);
 	if (!w)
 		return -ENOMEM;
-	deadline = ra__deadline_after(ra__now_ns(), timeout_ns);
+	deadline = ra__timers_deadline_after(ra__clock_now_ns(), timeout_ns);
 	ret = ra_runtime_spawn(rt, &proxy_def, w, &opts, NULL);
 	if (ret < 0) {
 		w->refs = 1;	/* no proxy: ours alone */

@@ -49,7 +49,7 @@ static void deliver_runtime(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 		ra__envelope_release(sh, e);
 		ra__actor_attach(sh, a);
 	} else if (e->kind == RA_ENV_EXIT_DIRECT &&
-		   !ra__signal_exit_now(sh, a, e)) {
+		   !ra__links_exit_now(sh, a, e)) {
 		ra__envelope_release(sh, e);
 	} else {
 		ra__actor_enqueue(sh, a, e);
@@ -69,10 +69,10 @@ void ra__deliver(ra_shard_t *sh, ra_envelope_t *e)
 	}
 	a = ra__slot_actor_local(t, to, sh->id);
 	if (ra_unlikely(!a)) {
-		if (ra__env_is_letter(e->kind))
-			ra__stat_inc(&sh->stats.dead_letters);
+		if (ra__envelope_is_letter(e->kind))
+			ra__stats_inc(&sh->stats.dead_letters);
 		else
-			ra__signal_noproc(sh, e);
+			ra__links_noproc(sh, e);
 		ra__envelope_release(sh, e);
 	} else if (ra_likely(e->kind == RA_ENV_USER)) {
 		ra__actor_enqueue(sh, a, e);
@@ -98,9 +98,9 @@ void ra__deliver_failed(ra_shard_t *sh, ra_envelope_t *e)
 	}
 	if (e->flags & RA_ENV_COUNTED)
 		ra__slot_send_end(ra__slot_get(sh->rt->slots, e->to.slot));
-	if (ra__env_is_letter(e->kind))
-		ra__stat_inc(&sh->stats.dead_letters);
+	if (ra__envelope_is_letter(e->kind))
+		ra__stats_inc(&sh->stats.dead_letters);
 	else
-		ra__signal_noproc(sh, e);
+		ra__links_noproc(sh, e);
 	ra__envelope_release(sh, e);
 }

@@ -22,24 +22,24 @@
 _Static_assert(RA_EXIT_SHUTDOWN == -ESHUTDOWN, "shutdown is -ESHUTDOWN");
 _Static_assert(RA_EXIT_NOPROC == -ESRCH, "noproc is -ESRCH");
 
-struct ra_sup *ra__sup_get(ra_actor_t *a)
+struct ra_links *ra__links_get(ra_actor_t *a)
 {
-	if (!a->sup)
-		a->sup = calloc(1, sizeof(*a->sup));
-	return a->sup;
+	if (!a->links)
+		a->links = calloc(1, sizeof(*a->links));
+	return a->links;
 }
 
-void ra__sup_free(ra_actor_t *a)
+void ra__links_free(ra_actor_t *a)
 {
-	struct ra_sup *sup = a->sup;
+	struct ra_links *lk = a->links;
 
-	if (!sup)
+	if (!lk)
 		return;
-	free(sup->links);
-	free(sup->watchers);
-	free(sup->watching);
-	free(sup);
-	a->sup = NULL;
+	free(lk->links);
+	free(lk->watchers);
+	free(lk->watching);
+	free(lk);
+	a->links = NULL;
 }
 
 /* Make room for one more element of `size` bytes in *v. */
@@ -60,37 +60,37 @@ static int grow(void *v, uint32_t *cap, uint32_t n, size_t size)
 	return 0;
 }
 
-static int link_find(const struct ra_sup *sup, ra_ref_t r)
+static int link_find(const struct ra_links *lk, ra_ref_t r)
 {
-	for (uint32_t i = 0; sup && i < sup->nlinks; i++)
-		if (ra_ref_eq(sup->links[i], r))
+	for (uint32_t i = 0; lk && i < lk->nlinks; i++)
+		if (ra_ref_eq(lk->links[i], r))
 			return (int)i;
 	return -1;
 }
 
 static int link_add(ra_actor_t *a, ra_ref_t r)
 {
-	struct ra_sup *sup = ra__sup_get(a);
+	struct ra_links *lk = ra__links_get(a);
 
-	if (!sup)
+	if (!lk)
 		return -ENOMEM;
-	if (link_find(sup, r) >= 0)
+	if (link_find(lk, r) >= 0)
 		return 0;
-	if (grow(&sup->links, &sup->links_cap, sup->nlinks, sizeof(r)) < 0)
+	if (grow(&lk->links, &lk->links_cap, lk->nlinks, sizeof(r)) < 0)
 		return -ENOMEM;
-	sup->links[sup->nlinks++] = r;
+	lk->links[lk->nlinks++] = r;
 	return 0;
 }
 
 /* Remove the link with `r`; whether there was one. Order is not kept. */
 static bool link_del(ra_actor_t *a, ra_ref_t r)
 {
-	struct ra_sup *sup = a->sup;
-	int i = link_find(sup, r);
+	struct ra_links *lk = a->links;
+	int i = link_find(lk, r);
 
 	if (i < 0)
 		return false;
-	sup->links[i] = sup->links[--sup->nlinks];
+	lk->links[i] = lk->links[--lk->nlinks];
 	return true;
 }
 
@@ -134,14 +134,14 @@ static void copy_why(char *dst, const char *why)
 	dst[len] = '\0';
 }
 
-void ra__actor_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
+void ra__links_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
 			    const char *why)
 {
 	if (a->stop_requested)
 		return;
 	/* Without memory the text is lost, never the exit. */
-	if (why && *why && ra__sup_get(a))
-		copy_why(a->sup->why, why);
+	if (why && *why && ra__links_get(a))
+		copy_why(a->links->why, why);
 	ra__actor_request_stop(sh, a, code);
 }
 
@@ -165,14 +165,14 @@ static int send_down(ra_shard_t *sh, ra_ref_t who, ra_ref_t to,
 			       sizeof(d));
 }
 
-void ra__signal_noproc(ra_shard_t *sh, const ra_envelope_t *e)
+void ra__links_noproc(ra_shard_t *sh, const ra_envelope_t *e)
 {
 	uint64_t mref;
 
 	if (e->kind == RA_ENV_LINK) {
 		(void)send_exit(sh, e->to, e->from, RA_EXIT_NOPROC, NULL);
 	} else if (e->kind == RA_ENV_MONITOR) {
-		memcpy(&mref, ra__env_data((ra_envelope_t *)e), sizeof(mref));
+		memcpy(&mref, ra__envelope_data((ra_envelope_t *)e), sizeof(mref));
 		(void)send_down(sh, e->to, e->from, mref, RA_EXIT_NOPROC,
 				NULL);
 	}
@@ -183,13 +183,13 @@ static bool exit_signal(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	ra_exit_info_t x;
 
-	memcpy(&x, ra__env_data(e), sizeof(x));
+	memcpy(&x, ra__envelope_data(e), sizeof(x));
 	if (!link_del(a, x.who))
 		return false;	/* unlinked meanwhile: OTP drops it */
 	if (a->trap_exit)
 		return true;
 	if (x.code != RA_EXIT_NORMAL)
-		ra__actor_request_exit(sh, a, x.code, x.why);
+		ra__links_request_exit(sh, a, x.code, x.why);
 	return false;
 }
 
@@ -204,19 +204,19 @@ static bool exit_direct(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	ra_exit_info_t x;
 
-	memcpy(&x, ra__env_data(e), sizeof(x));
+	memcpy(&x, ra__envelope_data(e), sizeof(x));
 	if (x.code == RA_EXIT_KILL) {
-		ra__actor_request_exit(sh, a, RA_EXIT_KILLED, "killed");
+		ra__links_request_exit(sh, a, RA_EXIT_KILLED, "killed");
 		return false;
 	}
 	if (a->trap_exit)
 		return true;
 	if (x.code != RA_EXIT_NORMAL || ra_ref_eq(x.who, a->ref))
-		ra__actor_request_exit(sh, a, x.code, x.why);
+		ra__links_request_exit(sh, a, x.code, x.why);
 	return false;
 }
 
-bool ra__signal_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+bool ra__links_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	if (a->status == RA_ACTOR_STOPPING)
 		return false;
@@ -236,7 +236,7 @@ static void refuse_signal(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 		(void)send_exit(sh, a->ref, e->from, -ENOMEM,
 				"link not made: out of memory");
 	} else {
-		memcpy(&mref, ra__env_data(e), sizeof(mref));
+		memcpy(&mref, ra__envelope_data(e), sizeof(mref));
 		(void)send_down(sh, a->ref, e->from, mref, -ENOMEM,
 				"monitor not made: out of memory");
 	}
@@ -244,22 +244,22 @@ static void refuse_signal(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 
 static int watcher_add(ra_actor_t *a, ra_ref_t from, uint64_t mref)
 {
-	struct ra_sup *sup = ra__sup_get(a);
+	struct ra_links *lk = ra__links_get(a);
 
-	if (!sup)
+	if (!lk)
 		return -ENOMEM;
-	return mon_add(&sup->watchers, &sup->nwatchers, &sup->watchers_cap,
+	return mon_add(&lk->watchers, &lk->nwatchers, &lk->watchers_cap,
 		       from, mref);
 }
 
-bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
+bool ra__links_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
 	bool stopping = a->status == RA_ACTOR_STOPPING;
 	bool run = false;
 	uint64_t mref = 0;
 
 	if (e->kind == RA_ENV_MONITOR || e->kind == RA_ENV_DEMONITOR)
-		memcpy(&mref, ra__env_data(e), sizeof(mref));
+		memcpy(&mref, ra__envelope_data(e), sizeof(mref));
 	switch (e->kind) {
 	case RA_ENV_LINK:
 		if (link_add(a, e->from) < 0)
@@ -273,8 +273,8 @@ bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 			refuse_signal(sh, a, e);
 		break;
 	case RA_ENV_DEMONITOR:
-		if (a->sup)
-			(void)mon_del(a->sup->watchers, &a->sup->nwatchers,
+		if (a->links)
+			(void)mon_del(a->links->watchers, &a->links->nwatchers,
 				      mref, e->from);
 		break;
 	case RA_ENV_EXIT:
@@ -282,9 +282,9 @@ bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 			run = exit_signal(sh, a, e);
 		break;
 	case RA_ENV_DOWN:
-		memcpy(&mref, ra__env_data(e), sizeof(mref));
-		run = !stopping && a->sup &&
-		      mon_del(a->sup->watching, &a->sup->nwatching, mref,
+		memcpy(&mref, ra__envelope_data(e), sizeof(mref));
+		run = !stopping && a->links &&
+		      mon_del(a->links->watching, &a->links->nwatching, mref,
 			      RA_REF_NULL);
 		break;
 	case RA_ENV_EXIT_DIRECT:
@@ -298,41 +298,41 @@ bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	return run;
 }
 
-void ra__signal_exit(ra_shard_t *sh, ra_actor_t *a)
+void ra__links_exit(ra_shard_t *sh, ra_actor_t *a)
 {
-	struct ra_sup *sup = a->sup;
+	struct ra_links *lk = a->links;
 	int code = a->stop_reason;
 
-	if (!sup)
+	if (!lk)
 		return;
-	for (uint32_t i = 0; i < sup->nwatchers; i++)
-		(void)send_down(sh, a->ref, sup->watchers[i].ref,
-				sup->watchers[i].mref, code, sup->why);
-	sup->nwatchers = 0;
-	for (uint32_t i = 0; i < sup->nlinks; i++)
-		(void)send_exit(sh, a->ref, sup->links[i], code, sup->why);
-	sup->nlinks = 0;
+	for (uint32_t i = 0; i < lk->nwatchers; i++)
+		(void)send_down(sh, a->ref, lk->watchers[i].ref,
+				lk->watchers[i].mref, code, lk->why);
+	lk->nwatchers = 0;
+	for (uint32_t i = 0; i < lk->nlinks; i++)
+		(void)send_exit(sh, a->ref, lk->links[i], code, lk->why);
+	lk->nlinks = 0;
 	ra__registry_release(a);
 }
 
-int ra__spawn_link_prepare(ra_actor_t *parent, ra_actor_t *child)
+int ra__links_spawn_prepare(ra_actor_t *parent, ra_actor_t *child)
 {
-	struct ra_sup *sup = ra__sup_get(parent);
+	struct ra_links *lk = ra__links_get(parent);
 	int ret;
 
-	if (!sup)
+	if (!lk)
 		return -ENOMEM;
-	ret = grow(&sup->links, &sup->links_cap, sup->nlinks,
-		   sizeof(*sup->links));
+	ret = grow(&lk->links, &lk->links_cap, lk->nlinks,
+		   sizeof(*lk->links));
 	if (ret == 0)
 		ret = link_add(child, parent->ref);
 	return ret;
 }
 
-void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child)
+void ra__links_spawn_commit(ra_actor_t *parent, ra_ref_t child)
 {
-	/* Room was made by ra__spawn_link_prepare(): cannot fail. */
-	parent->sup->links[parent->sup->nlinks++] = child;
+	/* Room was made by ra__links_spawn_prepare(): cannot fail. */
+	parent->links->links[parent->links->nlinks++] = child;
 }
 
 /* ---- public API ---- */
@@ -340,7 +340,7 @@ void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child)
 RA_API void ra_exit(ra_ctx_t *self, int code, const char *why)
 {
 	if (self)
-		ra__actor_request_exit(self->shard, self, code, why);
+		ra__links_request_exit(self->shard, self, code, why);
 }
 
 RA_API int ra_link(ra_ctx_t *self, ra_ref_t ref)
@@ -353,7 +353,7 @@ RA_API int ra_link(ra_ctx_t *self, ra_ref_t ref)
 	if (ra_ref_eq(ref, self->ref))
 		return 0;	/* OTP: linking to self is a no-op */
 	sh = self->shard;
-	if (link_find(self->sup, ref) >= 0)
+	if (link_find(self->links, ref) >= 0)
 		return 0;
 	ret = link_add(self, ref);
 	if (ret < 0)
@@ -395,7 +395,7 @@ RA_API int ra_trap_exit(ra_ctx_t *self, bool on)
 
 RA_API int ra_monitor(ra_ctx_t *self, ra_ref_t ref, uint64_t *mref_out)
 {
-	struct ra_sup *sup;
+	struct ra_links *lk;
 	ra_shard_t *sh;
 	uint64_t mref;
 	int ret;
@@ -403,11 +403,11 @@ RA_API int ra_monitor(ra_ctx_t *self, ra_ref_t ref, uint64_t *mref_out)
 	if (!self || !mref_out)
 		return -EINVAL;
 	sh = self->shard;
-	sup = ra__sup_get(self);
-	if (!sup)
+	lk = ra__links_get(self);
+	if (!lk)
 		return -ENOMEM;
 	mref = ck_pr_faa_64(&sh->rt->next_mref, 1) + 1;
-	ret = mon_add(&sup->watching, &sup->nwatching, &sup->watching_cap,
+	ret = mon_add(&lk->watching, &lk->nwatching, &lk->watching_cap,
 		      ref, mref);
 	if (ret < 0)
 		return ret;
@@ -416,7 +416,7 @@ RA_API int ra_monitor(ra_ctx_t *self, ra_ref_t ref, uint64_t *mref_out)
 	if (ret == -ESRCH)
 		ret = send_down(sh, ref, self->ref, mref, RA_EXIT_NOPROC, NULL);
 	if (ret < 0) {
-		(void)mon_del(sup->watching, &sup->nwatching, mref,
+		(void)mon_del(lk->watching, &lk->nwatching, mref,
 			      RA_REF_NULL);
 		return ret;
 	}
@@ -426,13 +426,13 @@ RA_API int ra_monitor(ra_ctx_t *self, ra_ref_t ref, uint64_t *mref_out)
 
 RA_API int ra_demonitor(ra_ctx_t *self, uint64_t mref)
 {
-	struct ra_sup *sup;
+	struct ra_links *lk;
 	int i;
 
 	if (!self)
 		return -EINVAL;
-	sup = self->sup;
-	i = sup ? mon_find(sup->watching, sup->nwatching, mref, RA_REF_NULL)
+	lk = self->links;
+	i = lk ? mon_find(lk->watching, lk->nwatching, mref, RA_REF_NULL)
 		: -1;
 	if (i < 0)
 		return -ENOENT;
@@ -441,9 +441,9 @@ RA_API int ra_demonitor(ra_ctx_t *self, uint64_t mref)
 	 * flight, is dropped on arrival. Telling the target only saves it
 	 * a DOWN; if that send fails, the DOWN is dropped here.
 	 */
-	(void)ra__send_signal(self->shard, self->ref, sup->watching[i].ref,
+	(void)ra__send_signal(self->shard, self->ref, lk->watching[i].ref,
 			      RA_ENV_DEMONITOR, 0, &mref, sizeof(mref));
-	sup->watching[i] = sup->watching[--sup->nwatching];
+	lk->watching[i] = lk->watching[--lk->nwatching];
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  *
  * Bookkeeping is owned by each actor's home shard and needs no lock: an
  * actor keeps its links, the monitors others hold on it (watcher + mref)
- * and the monitors it holds (target + mref) in a struct ra_sup hanging
+ * and the monitors it holds (target + mref) in a struct ra_links hanging
  * off the actor, allocated on first use, so actors that never link cost
  * one pointer. The actor struct moves whole when it is stolen, so the
  * lists move with it. Both ends are kept in step by signal envelopes
@@ -25,7 +25,7 @@ struct ra_mon {
 	uint64_t mref;
 };
 
-struct ra_sup {
+struct ra_links {
 	ra_ref_t *links;		/* linked actors, no duplicates */
 	uint32_t nlinks, links_cap;
 	struct ra_mon *watchers;	/* monitors on this actor */
@@ -38,16 +38,16 @@ struct ra_sup {
 };
 
 /* `a`'s supervision record, allocated on first use; NULL on ENOMEM. */
-struct ra_sup *ra__sup_get(ra_actor_t *a);
+struct ra_links *ra__links_get(ra_actor_t *a);
 
 /* Free it (after terminate). */
-void ra__sup_free(ra_actor_t *a);
+void ra__links_free(ra_actor_t *a);
 
 /*
  * Record the exit reason (first wins) and ask `a` to stop. `why` may be
  * NULL. Home shard.
  */
-void ra__actor_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
+void ra__links_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
 			    const char *why);
 
 /*
@@ -58,20 +58,20 @@ void ra__actor_request_exit(ra_shard_t *sh, ra_actor_t *a, int code,
  * actor only the bookkeeping is applied, so that exit step 3 and 4 reach
  * everyone who linked or monitored before the slot died. Home shard.
  */
-bool ra__signal_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e);
+bool ra__links_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e);
 
 /*
  * `e` reached a dead (or never issued) target: a LINK is answered with
  * an EXIT noproc and a MONITOR with a DOWN noproc, from the target to
  * the sender. Does not release `e`. Any shard.
  */
-void ra__signal_noproc(ra_shard_t *sh, const ra_envelope_t *e);
+void ra__links_noproc(ra_shard_t *sh, const ra_envelope_t *e);
 
 /*
  * Exit steps 3 to 5 for `a`, whose I/O is drained: DOWN to watchers,
  * exit signals to linked actors, release the name. Home shard.
  */
-void ra__signal_exit(ra_shard_t *sh, ra_actor_t *a);
+void ra__links_exit(ra_shard_t *sh, ra_actor_t *a);
 
 /*
  * An RA_ENV_EXIT_DIRECT reached its live target `a` on its shard: act on
@@ -79,16 +79,16 @@ void ra__signal_exit(ra_shard_t *sh, ra_actor_t *a);
  * messages. Returns true when it must go into the mailbox as a message
  * (a trapping actor); otherwise the caller releases it. Home shard.
  */
-bool ra__signal_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e);
+bool ra__links_exit_now(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e);
 
 /*
  * RA_SPAWN_LINK: before `child` is published, link it to `parent` and
  * make room in parent's list (-ENOMEM, nothing to undo but
- * ra__sup_free(child)); after it is published, commit parent's half,
+ * ra__links_free(child)); after it is published, commit parent's half,
  * which cannot fail. Parent's home shard.
  */
-int ra__spawn_link_prepare(ra_actor_t *parent, ra_actor_t *child);
-void ra__spawn_link_commit(ra_actor_t *parent, ra_ref_t child);
+int ra__links_spawn_prepare(ra_actor_t *parent, ra_actor_t *child);
+void ra__links_spawn_commit(ra_actor_t *parent, ra_ref_t child);
 
 /* Exit step 5 alone (actors/registry.c). */
 void ra__registry_release(ra_actor_t *a);

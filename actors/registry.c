@@ -134,7 +134,7 @@ static int name_len(const char *name)
 RA_API int ra_register(ra_ctx_t *self, const char *name)
 {
 	ra_runtime_t *rt;
-	struct ra_sup *sup;
+	struct ra_links *lk;
 	int len, ret;
 
 	if (!self)
@@ -144,23 +144,23 @@ RA_API int ra_register(ra_ctx_t *self, const char *name)
 		return len;
 	if (self->status == RA_ACTOR_STOPPING || self->stop_requested)
 		return -ESHUTDOWN;
-	sup = ra__sup_get(self);
-	if (!sup)
+	lk = ra__links_get(self);
+	if (!lk)
 		return -ENOMEM;
-	if (sup->named)
+	if (lk->named)
 		return -EBUSY;
 	rt = self->shard->rt;
 	ret = ra__registry_add_any(rt->names, name, (size_t)len, self->ref);
 	if (ret == 0) {
-		memcpy(sup->name, name, (size_t)len + 1);
-		sup->named = true;
+		memcpy(lk->name, name, (size_t)len + 1);
+		lk->named = true;
 	}
 	return ret;
 }
 
 RA_API int ra_unregister(ra_ctx_t *self, const char *name)
 {
-	struct ra_sup *sup;
+	struct ra_links *lk;
 	int len;
 
 	if (!self)
@@ -168,22 +168,22 @@ RA_API int ra_unregister(ra_ctx_t *self, const char *name)
 	len = name_len(name);
 	if (len == -EINVAL)
 		return len;
-	sup = self->sup;
-	if (len < 0 || !sup || !sup->named || strcmp(sup->name, name))
+	lk = self->links;
+	if (len < 0 || !lk || !lk->named || strcmp(lk->name, name))
 		return -ENOENT;
-	sup->named = false;
+	lk->named = false;
 	return ra__registry_del_any(self->shard->rt->names, name,
 				    (size_t)len, self->ref);
 }
 
 void ra__registry_release(ra_actor_t *a)
 {
-	struct ra_sup *sup = a->sup;
+	struct ra_links *lk = a->links;
 
-	if (sup && sup->named) {
-		sup->named = false;
-		(void)ra__registry_del_any(a->shard->rt->names, sup->name,
-					   strlen(sup->name), a->ref);
+	if (lk && lk->named) {
+		lk->named = false;
+		(void)ra__registry_del_any(a->shard->rt->names, lk->name,
+					   strlen(lk->name), a->ref);
 	}
 }
 

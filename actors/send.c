@@ -38,10 +38,10 @@ static void route(ra_shard_t *sh, unsigned home, ra_envelope_t *e)
 {
 	ra__shard_work(sh);
 	if (home == sh->id) {
-		ra__stat_inc(&sh->stats.msgs_local);
+		ra__stats_inc(&sh->stats.msgs_local);
 		ra__deliver(sh, e);
 	} else {
-		ra__stat_inc(&sh->stats.msgs_remote);
+		ra__stats_inc(&sh->stats.msgs_remote);
 		ra__msgring_post(sh, home, e);
 	}
 }
@@ -113,8 +113,8 @@ void ra__send_park_retry(ra_shard_t *sh)
 		if (home == -EBUSY) {
 			park(sh, e);
 		} else if (home < 0) {
-			if (ra__env_is_letter(e->kind))
-				ra__stat_inc(&sh->stats.dead_letters);
+			if (ra__envelope_is_letter(e->kind))
+				ra__stats_inc(&sh->stats.dead_letters);
 			ra__envelope_release(sh, e);
 		} else {
 			e->flags |= RA_ENV_COUNTED;
@@ -235,7 +235,7 @@ static int send_from_shard(ra_ctx_t *self, ra_ref_t to, uint32_t type,
 	ret = send_as(self->shard, self->ref, to, type, kind, 0, data, len,
 		      copy);
 	if (ret == -ESRCH)
-		ra__stat_inc(&self->shard->stats.dead_letters);
+		ra__stats_inc(&self->shard->stats.dead_letters);
 	return ret;
 }
 
@@ -251,8 +251,8 @@ int ra__send_tagged(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 {
 	int ret = send_as(sh, from, to, type, kind, tag, data, len, true);
 
-	if (ret == -ESRCH && ra__env_is_letter(kind))
-		ra__stat_inc(&sh->stats.dead_letters);
+	if (ret == -ESRCH && ra__envelope_is_letter(kind))
+		ra__stats_inc(&sh->stats.dead_letters);
 	return ret;
 }
 
@@ -314,7 +314,7 @@ static int send_from_outside(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
 
 	if (!rt)
 		return -EINVAL;
-	if (ra__tls_shard)
+	if (ra__shard_tls)
 		return -EDEADLK;
 	ret = kind == RA_ENV_USER ? check_payload(type, data, len) : 0;
 	if (ret < 0)
@@ -389,7 +389,7 @@ RA_API void *ra_msg_claim(ra_ctx_t *self, const ra_msg_t *msg)
 	if (!self || !msg || !self->cur_env || msg->len == 0)
 		return NULL;
 	e = self->cur_env;
-	if (msg->data != ra__env_data(e))
+	if (msg->data != ra__envelope_data(e))
 		return NULL;	/* not the message being handled */
 	if (e->flags & RA_ENV_OWNED) {
 		/* Hand over the buffer itself; release will not free it. */

@@ -145,7 +145,7 @@ static ra_actor_t *make_actor(ra_runtime_t *rt, const ra_actor_def_t *def,
 	if (flags & RA_SPAWN_STEALABLE)
 		a->stealable = a->steal_ok = true;
 	if ((flags & RA_SPAWN_LINK) &&
-	    ra__spawn_link_prepare(parent, a) < 0) {
+	    ra__links_spawn_prepare(parent, a) < 0) {
 		ra__actor_discard(a);
 		return NULL;
 	}
@@ -181,7 +181,7 @@ static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
 		return -ENOMEM;
 	}
 	if (flags & RA_SPAWN_LINK)
-		ra__spawn_link_commit(parent, a->ref);
+		ra__links_spawn_commit(parent, a->ref);
 	/* Once handed over, `a` may run and even be freed on its home. */
 	ref = a->ref;
 	ret = hand_over(rt, sh, a, home, s);
@@ -206,7 +206,7 @@ RA_API int ra_runtime_spawn(ra_runtime_t *rt, const ra_actor_def_t *def,
 {
 	if (!rt)
 		return -EINVAL;
-	if (ra__tls_shard)
+	if (ra__shard_tls)
 		return -EDEADLK;
 	return spawn(rt, NULL, def, arg, opts, out);
 }

@@ -64,7 +64,7 @@ static void send_request(ra_shard_t *sh, unsigned victim, uint64_t load)
 	e->u.steal.thief = sh->id;
 	e->u.steal.load = load;
 	ra__msgring_post(sh, victim, e);
-	ra__stat_inc(&sh->stats.steal_attempts);
+	ra__stats_inc(&sh->stats.steal_attempts);
 }
 
 void ra__steal_maybe(ra_shard_t *sh, uint64_t now)
@@ -188,7 +188,7 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 	ck_pr_store_64(&s->word, (w & ~HOME_MASK) |
 				 ((uint64_t)thief << 16) | RA_SLOT_MIGRATING);
 	ra__msgring_post(sh, thief, e);
-	ra__stat_inc(&sh->stats.actors_out);
+	ra__stats_inc(&sh->stats.actors_out);
 	return true;
 }
 
@@ -217,7 +217,7 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 
 	if (sh->shutdown_seen || !sh->steal_on || thief >= sh->nshards ||
 	    thief == sh->id || load <= thief_load + c->steal_margin) {
-		ra__stat_inc(&sh->stats.refusals_below_margin);
+		ra__stats_inc(&sh->stats.refusals_below_margin);
 		return;
 	}
 	if (cap > RA_STEAL_BATCH_MAX)
@@ -259,13 +259,13 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	}
 	if (moved) {
 		sh->steal_given += moved;
-		ra__stat_inc(&sh->stats.steal_successes);
+		ra__stats_inc(&sh->stats.steal_successes);
 	} else if (refused || fencing) {
-		ra__stat_inc(&sh->stats.refusals_in_flight);
+		ra__stats_inc(&sh->stats.refusals_in_flight);
 	} else if (seen_busy) {
-		ra__stat_inc(&sh->stats.refusals_not_quiescent);
+		ra__stats_inc(&sh->stats.refusals_not_quiescent);
 	} else {
-		ra__stat_inc(&sh->stats.refusals_pinned);
+		ra__stats_inc(&sh->stats.refusals_pinned);
 	}
 }
 
@@ -285,7 +285,7 @@ void ra__steal_arrive(ra_shard_t *sh, ra_actor_t *a)
 	if (a->timers)
 		ra__timers_attach(sh, a);
 	sh->steal_got = true;
-	ra__stat_inc(&sh->stats.actors_migrated);
+	ra__stats_inc(&sh->stats.actors_migrated);
 	/*
 	 * Release: the attach above happens before any sender resolves us
 	 * as the home, so what it sends finds the actor in our list.

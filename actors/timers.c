@@ -126,7 +126,7 @@ static void set_delete(struct ra_timers *s, uint32_t i)
 
 /* ---- records ---- */
 
-ra_timer_t *ra__timer_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
+ra_timer_t *ra__timers_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
 			  uint32_t type, const void *data, size_t len)
 {
 	ra_timer_t *t = malloc(sizeof(*t) + len);
@@ -147,7 +147,7 @@ ra_timer_t *ra__timer_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
 	return t;
 }
 
-int ra__timer_arm(ra_shard_t *sh, ra_timer_t *t, uint64_t deadline)
+int ra__timers_arm(ra_shard_t *sh, ra_timer_t *t, uint64_t deadline)
 {
 	int ret = set_reserve(t->owner);
 
@@ -161,14 +161,14 @@ int ra__timer_arm(ra_shard_t *sh, ra_timer_t *t, uint64_t deadline)
 	return 0;
 }
 
-ra_timer_t *ra__timer_find(const ra_actor_t *a, uint64_t id)
+ra_timer_t *ra__timers_find(const ra_actor_t *a, uint64_t id)
 {
 	int64_t i = set_index(a->timers, id);
 
 	return i < 0 ? NULL : a->timers->tab[i];
 }
 
-void ra__timer_forget(ra_shard_t *sh, ra_timer_t *t)
+void ra__timers_forget(ra_shard_t *sh, ra_timer_t *t)
 {
 	int64_t i = set_index(t->owner->timers, t->id);
 
@@ -232,20 +232,20 @@ static void fire(ra_shard_t *sh, ra_timer_t *t, uint64_t now)
 		return;
 	}
 	/* -ESRCH: a target dead at expiry is a dead letter (counted). */
-	ra__stat_inc(&sh->stats.timers_fired);
-	ra__shard_record(&sh->hists, RA_HIST_TIMER_LATE,
+	ra__stats_inc(&sh->stats.timers_fired);
+	ra__stats_record(&sh->hists, RA_HIST_TIMER_LATE,
 			 (int64_t)(now - t->node.deadline));
 	if (t->period_ns)
 		rearm(sh, t, next_tick(t->node.deadline, t->period_ns, now));
 	else if (t->kind == RA_TIMER_ASK || t->to_self)
 		t->state = RA_TIMER_QUEUED;	/* settled on receipt */
 	else
-		ra__timer_forget(sh, t);	/* a one-shot to another: done */
+		ra__timers_forget(sh, t);	/* a one-shot to another: done */
 }
 
 void ra__timers_expire(ra_shard_t *sh)
 {
-	uint64_t now = ra__now_ns();
+	uint64_t now = ra__clock_now_ns();
 	ra_tnode_t *n;
 
 	for (unsigned i = 0; i < RA_TIMERS_PER_PASS; i++) {
@@ -269,7 +269,7 @@ static bool receive_tick(ra_shard_t *sh, ra_timer_t *t, ra_envelope_t *e)
 	if (!t->period_ns) {
 		if (t->state != RA_TIMER_QUEUED)
 			return false;
-		ra__timer_forget(sh, t);	/* a one-shot is seen once */
+		ra__timers_forget(sh, t);	/* a one-shot is seen once */
 	}
 	/* The reference was for the set; the behavior sees tag 0. */
 	e->flags &= (uint8_t)~RA_ENV_TAGGED;
@@ -278,7 +278,7 @@ static bool receive_tick(ra_shard_t *sh, ra_timer_t *t, ra_envelope_t *e)
 
 bool ra__timers_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 {
-	ra_timer_t *t = ra__timer_find(a, e->tag);
+	ra_timer_t *t = ra__timers_find(a, e->tag);
 	bool run = false;
 
 	switch (e->kind) {
@@ -293,11 +293,11 @@ bool ra__timers_receive(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	case RA_ENV_REPLY:
 		run = t && t->kind == RA_TIMER_ASK;
 		if (!run)	/* after the timeout, twice, or unknown */
-			ra__stat_inc(&sh->stats.late_replies);
+			ra__stats_inc(&sh->stats.late_replies);
 		break;
 	}
 	if (run && e->kind != RA_ENV_TIMER)
-		ra__timer_forget(sh, t);	/* the ask is answered */
+		ra__timers_forget(sh, t);	/* the ask is answered */
 	if (!run)
 		ra__envelope_release(sh, e);
 	return run;
@@ -344,7 +344,7 @@ void ra__timers_attach(ra_shard_t *sh, ra_actor_t *a)
 			ra__theap_push(&sh->timers, &s->tab[i]->node);
 }
 
-int ra__timer_precheck(ra_ctx_t *self, uint32_t type, const void *data,
+int ra__timers_precheck(ra_ctx_t *self, uint32_t type, const void *data,
 			size_t len)
 {
 	int ret;
@@ -364,16 +364,16 @@ static int arm_send(ra_ctx_t *self, ra_ref_t to, uint64_t delay_ns,
 		    size_t len, uint64_t *tref_out)
 {
 	ra_timer_t *t;
-	int ret = ra__timer_precheck(self, type, data, len);
+	int ret = ra__timers_precheck(self, type, data, len);
 
 	if (ret < 0)
 		return ret;
-	t = ra__timer_new(self, RA_TIMER_SEND, to, type, data, len);
+	t = ra__timers_new(self, RA_TIMER_SEND, to, type, data, len);
 	if (!t)
 		return -ENOMEM;
 	t->period_ns = period_ns;
-	ret = ra__timer_arm(self->shard, t,
-			    ra__deadline_after(ra__now_ns(), delay_ns));
+	ret = ra__timers_arm(self->shard, t,
+			    ra__timers_deadline_after(ra__clock_now_ns(), delay_ns));
 	if (ret < 0) {
 		free(t);
 		return ret;
@@ -406,10 +406,10 @@ RA_API int ra_cancel_timer(ra_ctx_t *self, uint64_t tref)
 
 	if (!self || !tref)
 		return -EINVAL;
-	t = ra__timer_find(self, tref);
+	t = ra__timers_find(self, tref);
 	if (!t || t->kind != RA_TIMER_SEND)
 		return -ENOENT;
 	/* Forgotten: a tick already queued to self is dropped on receipt. */
-	ra__timer_forget(self->shard, t);
+	ra__timers_forget(self->shard, t);
 	return 0;
 }

@@ -81,24 +81,24 @@ struct ra_timers {
  * reserved type, data NULL with len > 0), -ESHUTDOWN (self is stopping),
  * else 0.
  */
-int ra__timer_precheck(ra_ctx_t *self, uint32_t type, const void *data,
+int ra__timers_precheck(ra_ctx_t *self, uint32_t type, const void *data,
 		       size_t len);
 
 /* A new record for `a` (payload copied), not in set or heap; NULL ENOMEM. */
-ra_timer_t *ra__timer_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
+ra_timer_t *ra__timers_new(ra_actor_t *a, uint8_t kind, ra_ref_t to,
 			  uint32_t type, const void *data, size_t len);
 
 /*
  * Put `t` in its owner's set and, with `deadline`, in the shard's heap.
  * Returns 0 or -ENOMEM (then `t` is the caller's to free).
  */
-int ra__timer_arm(ra_shard_t *sh, ra_timer_t *t, uint64_t deadline);
+int ra__timers_arm(ra_shard_t *sh, ra_timer_t *t, uint64_t deadline);
 
 /* `a`'s record with reference `id`, or NULL. */
-ra_timer_t *ra__timer_find(const ra_actor_t *a, uint64_t id);
+ra_timer_t *ra__timers_find(const ra_actor_t *a, uint64_t id);
 
 /* Take `t` out of the heap (if armed) and the set, and free it. */
-void ra__timer_forget(ra_shard_t *sh, ra_timer_t *t);
+void ra__timers_forget(ra_shard_t *sh, ra_timer_t *t);
 
 /* Shard loop: fire every timer whose deadline has passed. */
 void ra__timers_expire(ra_shard_t *sh);
@@ -119,16 +119,10 @@ void ra__timers_detach(ra_shard_t *sh, ra_actor_t *a);
 void ra__timers_attach(ra_shard_t *sh, ra_actor_t *a);
 
 /* now + delay in ns, kept below RA_TIMER_NEVER (which means "none"). */
-static inline uint64_t ra__deadline_after(uint64_t now, uint64_t delay)
+static inline uint64_t ra__timers_deadline_after(uint64_t now, uint64_t delay)
 {
 	return delay >= RA_TIMER_NEVER - 1 - now ? RA_TIMER_NEVER - 1
 						 : now + delay;
-}
-
-/* Whether `a` may not arm timers or ask any more: it is stopping. */
-static inline bool ra__actor_stopping(const ra_actor_t *a)
-{
-	return a->stop_requested || a->status == RA_ACTOR_STOPPING;
 }
 
 #endif /* RA_ACTORS_TIMERS_H */

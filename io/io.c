@@ -144,12 +144,12 @@ static int io_submit(ra_ctx_t *self, enum ra_io_op op,
 	req->env = env;
 	req->op = (uint8_t)op;
 	env->io_op = (uint8_t)op;
-	req->submit_ns = ra__now_ns();
+	req->submit_ns = ra__clock_now_ns();
 	prep(sqe, op, x);
-	io_uring_sqe_set_data64(sqe, ra__ud_make(RA_UD_IO, req, 0));
+	io_uring_sqe_set_data64(sqe, ra__ring_ud_make(RA_UD_IO, req, 0));
 	pending_add(self, req);
 	sh->io_inflight++;
-	ra__stat_inc(&sh->stats.io_submitted);
+	ra__stats_inc(&sh->stats.io_submitted);
 	return 0;
 }
 
@@ -164,14 +164,14 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
 {
 	ra_actor_t *a = req->actor;
 	ra_envelope_t *env = req->env;
-	uint64_t now = ra__now_ns();
+	uint64_t now = ra__clock_now_ns();
 
-	ra__shard_record(&sh->hists, RA_HIST_IO + req->op,
+	ra__stats_record(&sh->hists, RA_HIST_IO + req->op,
 			 (int64_t)(now - req->submit_ns));
 	pending_del(a, req);
 	sh->io_inflight--;
 	req_put(sh, req);
-	ra__stat_inc(&sh->stats.io_completed);
+	ra__stats_inc(&sh->stats.io_completed);
 	env->u.io.res = res;
 	if (a->status == RA_ACTOR_STOPPING) {
 		/* Drained after cancellation: the buffer is free again. */
@@ -190,9 +190,9 @@ void ra__io_cancel_all(ra_shard_t *sh, ra_actor_t *a)
 
 		if (!sqe)
 			break;	/* the kernel refused a submit; they finish */
-		io_uring_prep_cancel64(sqe, ra__ud_make(RA_UD_IO, r, 0), 0);
-		io_uring_sqe_set_data64(sqe, ra__ud_make(RA_UD_IGNORE, NULL, 0));
-		ra__stat_inc(&sh->stats.io_cancelled);
+		io_uring_prep_cancel64(sqe, ra__ring_ud_make(RA_UD_IO, r, 0), 0);
+		io_uring_sqe_set_data64(sqe, ra__ring_ud_make(RA_UD_IGNORE, NULL, 0));
+		ra__stats_inc(&sh->stats.io_cancelled);
 	}
 }
 

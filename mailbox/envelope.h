@@ -129,15 +129,38 @@ _Static_assert(offsetof(ra_envelope_t, u) + 16 <= 64,
  * behavior would have seen (user messages, replies to asks), not the
  * runtime's own bookkeeping.
  */
-static inline int ra__env_is_letter(uint8_t kind)
+static inline int ra__envelope_is_letter(uint8_t kind)
 {
 	return kind == RA_ENV_USER || kind == RA_ENV_REPLY;
 }
 
 /* The payload bytes, wherever they live. */
-static inline void *ra__env_data(ra_envelope_t *e)
+static inline void *ra__envelope_data(ra_envelope_t *e)
 {
 	return (e->flags & RA_ENV_OWNED) ? e->u.buf : (void *)e->u.inl;
 }
+
+struct ra_pool;
+struct ra_shard;
+
+/* An envelope for a non-shard sender (origin RA_ORIGIN_HEAP), or NULL. */
+ra_envelope_t *ra__envelope_heap_alloc(void);
+
+/*
+ * A payload-less envelope of `kind` (SPAWN, STOP, work-stealing control)
+ * for `to` (null for shard-level ones), from pool `p`, or from the heap
+ * when `p` is NULL (non-shard threads). NULL on ENOMEM.
+ */
+ra_envelope_t *ra__envelope_control(struct ra_pool *p, uint8_t kind,
+				    ra_ref_t to);
+
+/* Free an owned payload buffer, if any (dead letters, teardown). */
+void ra__envelope_drop_payload(ra_envelope_t *e);
+
+/*
+ * Done with `e` on shard `sh`: free its owned payload, then return it to
+ * the local pool, to the heap, or queue it to go home to its origin shard.
+ */
+void ra__envelope_release(struct ra_shard *sh, ra_envelope_t *e);
 
 #endif /* RA_MAILBOX_ENVELOPE_H */

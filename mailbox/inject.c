@@ -85,7 +85,7 @@ int ra__inject_send(ra_runtime_t *rt, unsigned dest, ra_envelope_t *e)
 	e->next = NULL;
 	ra__tsan_release(e);
 	pthread_mutex_lock(&rt->inject->lock);
-	ret = inject_locked(rt, dest, ra__ud_make(RA_UD_MSGS, e, 0));
+	ret = inject_locked(rt, dest, ra__ring_ud_make(RA_UD_MSGS, e, 0));
 	pthread_mutex_unlock(&rt->inject->lock);
 	return ret;
 }
@@ -98,7 +98,7 @@ void ra__inject_wake_all(ra_runtime_t *rt)
 	for (unsigned i = 0; i < rt->nshards; i++)
 		if (rt->shards[i] && rt->shards[i]->ring_fd >= 0)
 			(void)inject_locked(rt, i,
-					    ra__ud_make(RA_UD_WAKE, NULL, 0));
+					    ra__ring_ud_make(RA_UD_WAKE, NULL, 0));
 	pthread_mutex_unlock(&rt->inject->lock);
 }
 

@@ -135,8 +135,8 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 		ra__ring_prep_injected(sqe, -EOVERFLOW);
 	else
 		prep_msg_ring(sh, sqe, dest, ob->count,
-			      ra__ud_make(target_kind, head, sh->id));
-	io_uring_sqe_set_data64(sqe, ra__ud_make(sent_kind, head, dest));
+			      ra__ring_ud_make(target_kind, head, sh->id));
+	io_uring_sqe_set_data64(sqe, ra__ring_ud_make(sent_kind, head, dest));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	ra__tsan_release(head);
 	ob->head = ob->tail = NULL;
@@ -154,7 +154,7 @@ static bool send_outbox(ra_shard_t *sh, unsigned dest)
 	if (!ob->count || ob->inflight ||
 	    !submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
 		return false;
-	ra__stat_inc(&sh->stats.msgring_batches);
+	ra__stats_inc(&sh->stats.msgring_batches);
 	return true;
 }
 
@@ -244,10 +244,10 @@ static void drop_batch(ra_shard_t *sh, ra_envelope_t *head)
 
 void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
 {
-	bool msgs = ra__ud_kind(ud) == RA_UD_SENT_MSGS;
-	unsigned dest = ra__ud_shard(ud);
+	bool msgs = ra__ring_ud_kind(ud) == RA_UD_SENT_MSGS;
+	unsigned dest = ra__ring_ud_shard(ud);
 	ra_outbox_t *ob = msgs ? &sh->out_msgs[dest] : &sh->out_returns[dest];
-	ra_envelope_t *head = ra__ud_ptr(ud);
+	ra_envelope_t *head = ra__ring_ud_ptr(ud);
 
 	ob->inflight = false;
 	if (res >= 0)
@@ -262,7 +262,7 @@ void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
 		return;
 	}
 	/* The target never saw it: still ours, retried first, in order. */
-	ra__stat_inc(&sh->stats.msgring_retries);
+	ra__stats_inc(&sh->stats.msgring_retries);
 	outbox_prepend(ob, head);
 	if (msgs)
 		mark_dirty(sh, dest);
@@ -304,16 +304,16 @@ bool ra__msgring_quiet(const ra_shard_t *sh)
 
 RA_COLD void ra__msgring_drain_cqe(ra_shard_t *sh, uint64_t ud)
 {
-	ra_envelope_t *e = ra__ud_ptr(ud);
+	ra_envelope_t *e = ra__ring_ud_ptr(ud);
 
-	if (ra__ud_kind(ud) != RA_UD_MSGS)
+	if (ra__ring_ud_kind(ud) != RA_UD_MSGS)
 		return;
 	ra__tsan_acquire(e);
 	while (e) {
 		ra_envelope_t *next = e->next;
 
 		if (e->kind == RA_ENV_USER)
-			ra__stat_inc(&sh->stats.dead_letters);
+			ra__stats_inc(&sh->stats.dead_letters);
 		ra__envelope_drop_payload(e);
 		if (e->origin == RA_ORIGIN_HEAP)
 			free(e);

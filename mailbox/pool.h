@@ -4,8 +4,9 @@
  * Each shard carves envelopes out of 32 KiB slabs into a private free
  * list: get and put are a pointer pop/push, no atomics. An envelope freed
  * on another shard is not put here directly; ra__envelope_release() queues
- * it for a batched trip home over msg_ring (mailbox/msgring.c). Slabs are only
- * freed when the runtime is destroyed, after every thread has stopped.
+ * it for a batched trip home over msg_ring (mailbox/msgring.c). Slabs are
+ * only freed when the runtime is destroyed, after every thread has
+ * stopped.
  */
 #ifndef RA_MAILBOX_POOL_H
 #define RA_MAILBOX_POOL_H
@@ -16,7 +17,6 @@
 #include "mailbox/envelope.h"
 #include "shard/util.h"
 
-struct ra_shard;
 
 #define RA_POOL_SLAB_ENVELOPES 256
 
@@ -58,24 +58,5 @@ static inline void ra__pool_put(ra_pool_t *p, ra_envelope_t *e)
 
 /* Give back a whole NULL-terminated list that came home. */
 void ra__pool_put_list(ra_pool_t *p, ra_envelope_t *head);
-
-/* An envelope for a non-shard sender (origin RA_ORIGIN_HEAP), or NULL. */
-ra_envelope_t *ra__envelope_heap_alloc(void);
-
-/*
- * A payload-less envelope of `kind` (SPAWN, STOP, work-stealing control)
- * for `to` (null for shard-level ones), from pool `p`, or from the heap
- * when `p` is NULL (non-shard threads). NULL on ENOMEM.
- */
-ra_envelope_t *ra__envelope_control(ra_pool_t *p, uint8_t kind, ra_ref_t to);
-
-/* Free an owned payload buffer, if any (dead letters, teardown). */
-void ra__envelope_drop_payload(ra_envelope_t *e);
-
-/*
- * Done with `e` on shard `sh`: free its owned payload, then return it to
- * the local pool, to the heap, or queue it to go home to its origin shard.
- */
-void ra__envelope_release(struct ra_shard *sh, ra_envelope_t *e);
 
 #endif /* RA_MAILBOX_POOL_H */

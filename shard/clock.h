@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-static inline uint64_t ra__now_ns(void)
+static inline uint64_t ra__clock_now_ns(void)
 {
 	struct timespec ts;
 

@@ -11,7 +11,7 @@
 
 static _Thread_local char last_error[512];
 
-void ra__set_error(const char *fmt, ...)
+void ra__errors_set(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -20,7 +20,7 @@ void ra__set_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-void ra__clear_error(void)
+void ra__errors_clear(void)
 {
 	last_error[0] = '\0';
 }

@@ -31,32 +31,32 @@ static RA_COLD void explain_setup_failure(int err)
 	switch (err) {
 	case -EPERM:
 		if (disabled == 2)
-			ra__set_error("io_uring_setup: EPERM: io_uring is "
+			ra__errors_set("io_uring_setup: EPERM: io_uring is "
 				"disabled by sysctl kernel.io_uring_disabled=2; "
 				"set it to 0 to use ringactor");
 		else if (disabled == 1)
-			ra__set_error("io_uring_setup: EPERM: "
+			ra__errors_set("io_uring_setup: EPERM: "
 				"kernel.io_uring_disabled=1 restricts io_uring "
 				"to the group in kernel.io_uring_group; add "
 				"this user to it or set the sysctl to 0");
 		else
-			ra__set_error("io_uring_setup: EPERM: refused, most "
+			ra__errors_set("io_uring_setup: EPERM: refused, most "
 				"likely by a seccomp filter (container "
 				"runtimes' default profiles block io_uring); "
 				"allow io_uring_setup/enter/register");
 		break;
 	case -ENOSYS:
-		ra__set_error("io_uring_setup: ENOSYS: this kernel has no "
+		ra__errors_set("io_uring_setup: ENOSYS: this kernel has no "
 			"io_uring (CONFIG_IO_URING) or a seccomp filter "
 			"hides it");
 		break;
 	case -ENOMEM:
-		ra__set_error("io_uring_setup: ENOMEM: out of memory, or "
+		ra__errors_set("io_uring_setup: ENOMEM: out of memory, or "
 			"RLIMIT_MEMLOCK too low on kernels before 5.12 "
 			"(check `ulimit -l`; lower ring_entries)");
 		break;
 	default:
-		ra__set_error("io_uring_setup: %s", strerror(-err));
+		ra__errors_set("io_uring_setup: %s", strerror(-err));
 		break;
 	}
 }
@@ -112,11 +112,11 @@ RA_COLD int ra__ring_probe_msg_ring(struct io_uring *ring)
 	int ret = 0;
 
 	if (!probe) {
-		ra__set_error("io_uring: cannot probe supported opcodes");
+		ra__errors_set("io_uring: cannot probe supported opcodes");
 		return -ENOMEM;
 	}
 	if (!io_uring_opcode_supported(probe, IORING_OP_MSG_RING)) {
-		ra__set_error("io_uring: IORING_OP_MSG_RING is not supported; "
+		ra__errors_set("io_uring: IORING_OP_MSG_RING is not supported; "
 			      "ringactor needs Linux 5.18 or later");
 		ret = -ENOSYS;
 	}

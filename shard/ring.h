@@ -29,24 +29,24 @@ enum ra_ud_kind {
 #define RA_UD_PTR_MASK	0x0000fffffffffff8ull
 #define RA_UD_SHARD_SHIFT 48
 
-static inline uint64_t ra__ud_make(enum ra_ud_kind kind, const void *ptr,
+static inline uint64_t ra__ring_ud_make(enum ra_ud_kind kind, const void *ptr,
 				   unsigned shard)
 {
 	return ((uint64_t)shard << RA_UD_SHARD_SHIFT) |
 	       ((uint64_t)(uintptr_t)ptr & RA_UD_PTR_MASK) | (uint64_t)kind;
 }
 
-static inline enum ra_ud_kind ra__ud_kind(uint64_t ud)
+static inline enum ra_ud_kind ra__ring_ud_kind(uint64_t ud)
 {
 	return (enum ra_ud_kind)(ud & RA_UD_KIND_MASK);
 }
 
-static inline void *ra__ud_ptr(uint64_t ud)
+static inline void *ra__ring_ud_ptr(uint64_t ud)
 {
 	return (void *)(uintptr_t)(ud & RA_UD_PTR_MASK);
 }
 
-static inline unsigned ra__ud_shard(uint64_t ud)
+static inline unsigned ra__ring_ud_shard(uint64_t ud)
 {
 	return (unsigned)(ud >> RA_UD_SHARD_SHIFT);
 }

@@ -42,7 +42,7 @@ RA_API void ra_config_init(ra_config_t *cfg)
 
 RA_API uint64_t ra_now_ns(void)
 {
-	return ra__now_ns();
+	return ra__clock_now_ns();
 }
 
 RA_API unsigned ra_runtime_shards(const ra_runtime_t *rt)
@@ -55,43 +55,43 @@ static int check_config(const ra_config_t *cfg)
 	unsigned e = cfg->ring_entries;
 
 	if (cfg->shards > RA_MAX_SHARDS) {
-		ra__set_error("ra_runtime_create: shards %u > %u", cfg->shards,
+		ra__errors_set("ra_runtime_create: shards %u > %u", cfg->shards,
 			      RA_MAX_SHARDS);
 		return -EINVAL;
 	}
 	if (e == 0 || (e & (e - 1)) || e > RA_MAX_RING_ENTRIES) {
-		ra__set_error("ra_runtime_create: ring_entries %u is not a "
+		ra__errors_set("ra_runtime_create: ring_entries %u is not a "
 			      "power of two in 1..%u", e, RA_MAX_RING_ENTRIES);
 		return -EINVAL;
 	}
 	if (cfg->timing_sample & (cfg->timing_sample - 1)) {
-		ra__set_error("ra_runtime_create: timing_sample %u is not 0 "
+		ra__errors_set("ra_runtime_create: timing_sample %u is not 0 "
 			      "or a power of two", cfg->timing_sample);
 		return -EINVAL;
 	}
 	if (cfg->idle_poll_max_ns < cfg->idle_poll_ns) {
-		ra__set_error("ra_runtime_create: idle_poll_max_ns %llu < "
+		ra__errors_set("ra_runtime_create: idle_poll_max_ns %llu < "
 			      "idle_poll_ns %llu",
 			      (unsigned long long)cfg->idle_poll_max_ns,
 			      (unsigned long long)cfg->idle_poll_ns);
 		return -EINVAL;
 	}
 	if (cfg->steal_batch > 64) {
-		ra__set_error("ra_runtime_create: steal_batch %u > 64",
+		ra__errors_set("ra_runtime_create: steal_batch %u > 64",
 			      cfg->steal_batch);
 		return -EINVAL;
 	}
 	if (cfg->steal_backoff_min_ns > cfg->steal_backoff_max_ns) {
-		ra__set_error("ra_runtime_create: steal_backoff_min_ns > "
+		ra__errors_set("ra_runtime_create: steal_backoff_min_ns > "
 			      "steal_backoff_max_ns");
 		return -EINVAL;
 	}
 	if (cfg->actor_budget == 0) {
-		ra__set_error("ra_runtime_create: actor_budget must be > 0");
+		ra__errors_set("ra_runtime_create: actor_budget must be > 0");
 		return -EINVAL;
 	}
 	if (cfg->pass_runs == 0 || cfg->pass_ns == 0) {
-		ra__set_error("ra_runtime_create: pass_runs and pass_ns must "
+		ra__errors_set("ra_runtime_create: pass_runs and pass_ns must "
 			      "be > 0");
 		return -EINVAL;
 	}
@@ -135,15 +135,15 @@ RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns)
 
 	if (!rt)
 		return -EINVAL;
-	if (ra__tls_shard)
+	if (ra__shard_tls)
 		return -EDEADLK;
-	deadline = timeout_ns ? ra__now_ns() + timeout_ns : 0;
+	deadline = timeout_ns ? ra__clock_now_ns() + timeout_ns : 0;
 	pthread_mutex_lock(&rt->lock);
 	while (ck_pr_load_64(&rt->live) != 0) {
 		/* Bounded waits: cheap insurance against a missed wake. */
 		struct timespec ts;
 
-		if (deadline && ra__now_ns() >= deadline) {
+		if (deadline && ra__clock_now_ns() >= deadline) {
 			ret = -ETIMEDOUT;
 			break;
 		}
@@ -213,7 +213,7 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_cond_init(&rt->cond, NULL);
 	rt->cfg = *cfg;
-	rt->test_send_delay_ns = ra__env_u64("RA_TEST_OUTSIDE_SEND_DELAY_NS");
+	rt->test_send_delay_ns = ra__util_env_u64("RA_TEST_OUTSIDE_SEND_DELAY_NS");
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	rt->nshards = cfg->shards ? cfg->shards
 				  : (unsigned)(ncpu > 0 ? ncpu : 1);
@@ -239,7 +239,7 @@ static RA_COLD int init_shards(ra_runtime_t *rt)
 		if (!rt->shards[i] || ra__shard_init(rt->shards[i], rt, i) < 0) {
 			free(rt->shards[i]);
 			rt->shards[i] = NULL;
-			ra__set_error("ra_runtime_create: out of memory");
+			ra__errors_set("ra_runtime_create: out of memory");
 			return -ENOMEM;
 		}
 	}
@@ -254,7 +254,7 @@ static RA_COLD int start_shards(ra_runtime_t *rt, unsigned *started)
 		ra_shard_t *sh = rt->shards[*started];
 
 		if (pthread_create(&sh->thread, NULL, ra__shard_main, sh)) {
-			ra__set_error("ra_runtime_create: cannot create shard "
+			ra__errors_set("ra_runtime_create: cannot create shard "
 				      "thread %u", *started);
 			err = -EAGAIN;
 			break;
@@ -267,7 +267,7 @@ static RA_COLD int start_shards(ra_runtime_t *rt, unsigned *started)
 	for (unsigned i = 0; i < *started && !err; i++) {
 		if (rt->shards[i]->setup_err < 0) {
 			err = rt->shards[i]->setup_err;
-			ra__set_error("shard %u: %s", i,
+			ra__errors_set("shard %u: %s", i,
 				      rt->shards[i]->setup_msg);
 		}
 	}
@@ -281,9 +281,9 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 	unsigned started = 0;
 	int ret;
 
-	ra__clear_error();
+	ra__errors_clear();
 	if (!out) {
-		ra__set_error("ra_runtime_create: out is NULL");
+		ra__errors_set("ra_runtime_create: out is NULL");
 		return -EINVAL;
 	}
 	*out = NULL;
@@ -296,7 +296,7 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 		return ret;
 	ret = alloc_runtime(cfg, &rt);
 	if (ret < 0) {
-		ra__set_error("ra_runtime_create: out of memory");
+		ra__errors_set("ra_runtime_create: out of memory");
 		return ret;
 	}
 	ret = ra__inject_create(rt);
@@ -317,7 +317,7 @@ RA_API int ra_runtime_stop(ra_runtime_t *rt)
 {
 	if (!rt)
 		return -EINVAL;
-	if (ra__tls_shard)
+	if (ra__shard_tls)
 		return -EDEADLK;
 	if (!rt->stopped)
 		stop_shards(rt, rt->nshards);

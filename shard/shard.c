@@ -43,7 +43,7 @@
 #endif
 #endif
 
-_Thread_local ra_shard_t *ra__tls_shard;
+_Thread_local ra_shard_t *ra__shard_tls;
 
 /*
  * Valgrind 3.19 keeps its global lock while a thread blocks in
@@ -121,7 +121,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 						: 0;
 	sh->kernel_wait = !ra__under_valgrind();
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
-	sh->fault_every = (unsigned)ra__env_u64("RA_FAULT_MSGRING");
+	sh->fault_every = (unsigned)ra__util_env_u64("RA_FAULT_MSGRING");
 	sh->ring_fd = -1;
 	if (ra__msgring_shard_init(sh) < 0 || ra__actor_shard_init(sh) < 0) {
 		ra__shard_fini(sh);
@@ -138,20 +138,20 @@ RA_COLD void ra__shard_fini(ra_shard_t *sh)
 	ra__io_shard_fini(sh);
 	ra__actor_shard_fini(sh);
 	ra__msgring_shard_fini(sh);
-	ra__shard_hists_fini(&sh->hists);
+	ra__stats_hists_fini(&sh->hists);
 }
 
 static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
 {
-	switch (ra__ud_kind(ud)) {
+	switch (ra__ring_ud_kind(ud)) {
 	case RA_UD_IO:
-		ra__io_complete(sh, ra__ud_ptr(ud), res);
+		ra__io_complete(sh, ra__ring_ud_ptr(ud), res);
 		break;
 	case RA_UD_MSGS:
-		ra__msgring_receive(sh, ra__ud_ptr(ud));
+		ra__msgring_receive(sh, ra__ring_ud_ptr(ud));
 		break;
 	case RA_UD_RETURNS:
-		ra__msgring_returned(sh, ra__ud_ptr(ud));
+		ra__msgring_returned(sh, ra__ring_ud_ptr(ud));
 		break;
 	case RA_UD_SENT_MSGS:
 	case RA_UD_SENT_RETURNS:
@@ -200,7 +200,7 @@ static bool cq_has_work(ra_shard_t *sh)
 
 static void steal_check(ra_shard_t *sh)
 {
-	uint64_t now = ra__now_ns();
+	uint64_t now = ra__clock_now_ns();
 
 	ra__steal_maybe(sh, now);
 	if (ck_pr_load_32(&sh->nstealable) && !ra__runq_empty(&sh->runq))
@@ -252,7 +252,7 @@ static uint32_t next_check_units(const ra_shard_t *sh, uint32_t units,
 
 void ra__shard_pass_check(ra_shard_t *sh)
 {
-	uint64_t now = ra__now_ns();
+	uint64_t now = ra__clock_now_ns();
 
 	/*
 	 * The deadline runs from the pass's first clock read unless
@@ -304,7 +304,7 @@ static void pass_begin(ra_shard_t *sh)
 	sh->pass_deadline_ns = 0;
 	sh->pass_check_ns = 0;
 	if (busy) {
-		sh->pass_check_ns = ra__now_ns();
+		sh->pass_check_ns = ra__clock_now_ns();
 		sh->pass_deadline_ns = sh->pass_check_ns + sh->pass_ns;
 	}
 }
@@ -401,20 +401,20 @@ static bool poll_cq(ra_shard_t *sh, uint64_t next_timer, uint64_t margin)
 	 */
 	if (spin_round(sh))
 		return true;
-	start = now = ra__now_ns();
+	start = now = ra__clock_now_ns();
 	until = start + sh->idle_poll_ns;
 	if (next_timer < until + margin)
 		until = next_timer;
 	for (;;) {
 		if ((cqe = spin_round(sh)))
 			break;
-		now = ra__now_ns();
+		now = ra__clock_now_ns();
 		if (now >= until)
 			break;
 		if (sh->shares_cpu || now - start >= RA_SPIN_NS)
 			sched_yield();
 	}
-	ra__stat_add(&sh->stats.idle_ns, now - start);
+	ra__stats_add(&sh->stats.idle_ns, now - start);
 	return cqe || now >= next_timer;
 }
 
@@ -440,7 +440,7 @@ static void wait_cqe_until(ra_shard_t *sh, uint64_t until)
 		(void)io_uring_submit_and_wait(&sh->ring, 1);
 		return;
 	}
-	now = ra__now_ns();
+	now = ra__clock_now_ns();
 	if (until <= now) {
 		submit(sh);
 		return;
@@ -475,10 +475,10 @@ static void learn_wake_latency(ra_shard_t *sh, uint64_t until, uint64_t now)
  */
 static void sleep_for_cqe(ra_shard_t *sh, uint64_t next_timer)
 {
-	uint64_t now = ra__now_ns(), until = next_timer;
+	uint64_t now = ra__clock_now_ns(), until = next_timer;
 
 	ck_pr_store_32(&sh->sleeping, 1);
-	ra__stat_inc(&sh->stats.sleeps);
+	ra__stats_inc(&sh->stats.sleeps);
 	if (ra_unlikely(!sh->kernel_wait)) {
 		/* Under valgrind: a nap it knows blocks, then look again. */
 		struct timespec nap = { .tv_nsec = 100000 };
@@ -508,7 +508,7 @@ static void sleep_for_cqe(ra_shard_t *sh, uint64_t next_timer)
 	wait_cqe_until(sh, until);
 	if (until == next_timer && next_timer != RA_TIMER_NEVER &&
 	    !cq_has_work(sh))
-		learn_wake_latency(sh, until, ra__now_ns());
+		learn_wake_latency(sh, until, ra__clock_now_ns());
 	ck_pr_store_32(&sh->sleeping, 0);
 }
 
@@ -543,7 +543,7 @@ static void idle(ra_shard_t *sh)
 		goto out;
 	/* Nothing came in the poll window: ask a loaded shard for work. */
 	if (sh->steal_on) {
-		ra__steal_maybe(sh, ra__now_ns());
+		ra__steal_maybe(sh, ra__clock_now_ns());
 		if (sh->ndirty) {
 			ra__msgring_flush(sh);
 			submit(sh);
@@ -554,12 +554,12 @@ static void idle(ra_shard_t *sh)
 	submit(sh);
 	if (io_uring_cq_ready(&sh->ring))
 		goto out;
-	t0 = ra__now_ns();
+	t0 = ra__clock_now_ns();
 	if (next_timer <= t0 + margin)
 		goto out;	/* due, or too soon to sleep: poll to it */
 	sleep_for_cqe(sh, next_timer - margin);
-	t0 = ra__now_ns() - t0;
-	ra__stat_add(&sh->stats.idle_ns, t0);
+	t0 = ra__clock_now_ns() - t0;
+	ra__stats_add(&sh->stats.idle_ns, t0);
 	/*
 	 * A sleep our own timer ended says nothing about how soon work
 	 * comes back from elsewhere: leave the window alone then.
@@ -687,7 +687,7 @@ void *ra__shard_main(void *arg)
 	ra_shard_t *sh = arg;
 	int ret;
 
-	ra__tls_shard = sh;
+	ra__shard_tls = sh;
 	if (sh->rt->cfg.flags & RA_CFG_PIN_CPUS)
 		pin(sh);
 	/* Created here: SINGLE_ISSUER binds the ring to its creator. */
@@ -697,7 +697,7 @@ void *ra__shard_main(void *arg)
 	if (ret == 0 && sh->fault_every &&
 	    !ra__ring_can_inject_result(&sh->ring))
 		sh->fault_every = 0;	/* old kernel: no injection */
-	ck_pr_store_64(&sh->started_ns, ra__now_ns());
+	ck_pr_store_64(&sh->started_ns, ra__clock_now_ns());
 	report(sh, ret);
 	if (ret == 0) {
 		loop(sh);

@@ -153,7 +153,7 @@ typedef struct ra_shard {
 } ra_shard_t;
 
 /* The shard whose thread is running, or NULL on other threads. */
-extern _Thread_local ra_shard_t *ra__tls_shard;
+extern _Thread_local ra_shard_t *ra__shard_tls;
 
 /*
  * The send-time stamp for the next message: the clock for every
@@ -163,7 +163,7 @@ static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
 {
 	if (!sh->timing || (++sh->timing_tick & sh->timing_mask))
 		return 0;
-	return now ? now : ra__now_ns();
+	return now ? now : ra__clock_now_ns();
 }
 
 /*

@@ -9,7 +9,7 @@
 #include "shard/stats.h"
 #include "shard/tsan.h"
 
-ra_hdr_t *ra__shard_hist_create(ra_shard_hists_t *hs, unsigned id)
+ra_hdr_t *ra__stats_hist_create(ra_shard_hists_t *hs, unsigned id)
 {
 	ra_hdr_t *h;
 
@@ -22,7 +22,7 @@ ra_hdr_t *ra__shard_hist_create(ra_shard_hists_t *hs, unsigned id)
 	return h;
 }
 
-void ra__shard_hists_fini(ra_shard_hists_t *hs)
+void ra__stats_hists_fini(ra_shard_hists_t *hs)
 {
 	for (unsigned i = 0; i < RA_NHISTS; i++) {
 		ra_hdr_destroy(hs->h[i]);
@@ -98,7 +98,7 @@ RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 	}
 	for (unsigned s = 0; s < rt->nshards; s++) {
 		sum_counters(out, &rt->shards[s]->stats);
-		out->busy_ns += shard_busy_ns(rt->shards[s], ra__now_ns());
+		out->busy_ns += shard_busy_ns(rt->shards[s], ra__clock_now_ns());
 	}
 	out->dead_letters += ck_pr_load_64(&rt->outside_dead_letters);
 	out->actors_live = ck_pr_load_64(&rt->live);
@@ -129,7 +129,7 @@ RA_API int ra_shard_info(ra_runtime_t *rt, unsigned shard,
 	if (!rt || !out || shard >= rt->nshards)
 		return -EINVAL;
 	sh = rt->shards[shard];
-	out->busy_ns = shard_busy_ns(sh, ra__now_ns());
+	out->busy_ns = shard_busy_ns(sh, ra__clock_now_ns());
 	out->load = ck_pr_load_64(&sh->load);
 	out->actors_in = ck_pr_load_64(&sh->stats.actors_migrated);
 	out->actors_out = ck_pr_load_64(&sh->stats.actors_out);

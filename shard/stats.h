@@ -62,25 +62,25 @@ typedef struct ra_shard_hists {
 } ra_shard_hists_t;
 
 /* Single-writer increment: see the file comment. */
-static inline void ra__stat_add(uint64_t *c, uint64_t n)
+static inline void ra__stats_add(uint64_t *c, uint64_t n)
 {
 	ck_pr_store_64(c, ck_pr_load_64(c) + n);
 }
 
-#define ra__stat_inc(c) ra__stat_add((c), 1)
+#define ra__stats_inc(c) ra__stats_add((c), 1)
 
-void ra__shard_hists_fini(ra_shard_hists_t *h);
+void ra__stats_hists_fini(ra_shard_hists_t *h);
 
 /* Create histogram `id` (cold path); NULL on ENOMEM (the sample is lost). */
-ra_hdr_t *ra__shard_hist_create(ra_shard_hists_t *hs, unsigned id);
+ra_hdr_t *ra__stats_hist_create(ra_shard_hists_t *hs, unsigned id);
 
 /* Record `ns` into histogram `id`. Owner shard only. */
-static inline void ra__shard_record(ra_shard_hists_t *hs, unsigned id,
+static inline void ra__stats_record(ra_shard_hists_t *hs, unsigned id,
 				    int64_t ns)
 {
 	ra_hdr_t *h = hs->h[id];
 
-	if (ra_unlikely(!h) && !(h = ra__shard_hist_create(hs, id)))
+	if (ra_unlikely(!h) && !(h = ra__stats_hist_create(hs, id)))
 		return;
 	ra__hdr_record_fast(h, ns);
 }

@@ -26,7 +26,7 @@
  * RA_TEST_OUTSIDE_SEND_DELAY_NS): its decimal value, 0 when unset. Read
  * once, at runtime creation.
  */
-static inline uint64_t ra__env_u64(const char *name)
+static inline uint64_t ra__util_env_u64(const char *name)
 {
 	const char *env = getenv(name);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/sup_children.h"
 #include "supervisor/supervisor.h"
 
 static int copy_id(char *dst, const char *id)
@@ -65,14 +66,14 @@ RA_API int ra_sup_start_link(ra_ctx_t *self, const ra_child_spec_t *spec,
 
 	if (!self || !spec || !out)
 		return -EINVAL;
-	ret = ra__sup_boot_new(spec->arg, ra_self(self), &b);
+	ret = ra__sup_children_boot_new(spec->arg, ra_self(self), &b);
 	if (ret < 0)
 		return ret;
 	o = spec->opts;
 	o.flags |= RA_SPAWN_LINK;
 	ret = ra_spawn(self, &ra__sup_def, b, &o, out);
 	if (ret < 0)
-		ra__sup_boot_free(b);
+		ra__sup_children_boot_free(b);
 	return ret;
 }
 
@@ -84,12 +85,12 @@ RA_API int ra_runtime_sup_start(ra_runtime_t *rt, const ra_sup_spec_t *spec,
 
 	if (!rt || !out)
 		return -EINVAL;
-	ret = ra__sup_boot_new(spec, RA_REF_NULL, &b);
+	ret = ra__sup_children_boot_new(spec, RA_REF_NULL, &b);
 	if (ret < 0)
 		return ret;
 	ret = ra_runtime_spawn(rt, &ra__sup_def, b, opts, out);
 	if (ret < 0)
-		ra__sup_boot_free(b);
+		ra__sup_children_boot_free(b);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/sup_children.h"
 #include "supervisor/supervisor.h"
 
 static bool id_ok(const char *id)
@@ -17,7 +18,7 @@ static bool id_ok(const char *id)
 	return id && *id && strnlen(id, RA_NAME_MAX + 1) <= RA_NAME_MAX;
 }
 
-int ra__sup_spec_check(const ra_child_spec_t *c, bool need_id)
+int ra__sup_children_spec_check(const ra_child_spec_t *c, bool need_id)
 {
 	if (!c || (need_id && !id_ok(c->id)))
 		return -EINVAL;
@@ -41,7 +42,7 @@ static int spec_check(const ra_sup_spec_t *spec)
 	for (unsigned i = 0; i < spec->nchildren; i++) {
 		const ra_child_spec_t *c = &spec->children[i];
 
-		if (ra__sup_spec_check(c, !simple) < 0)
+		if (ra__sup_children_spec_check(c, !simple) < 0)
 			return -EINVAL;
 		for (unsigned j = 0; !simple && j < i; j++)
 			if (!strcmp(spec->children[j].id, c->id))
@@ -50,7 +51,7 @@ static int spec_check(const ra_sup_spec_t *spec)
 	return 0;
 }
 
-int ra__sup_boot_new(const ra_sup_spec_t *spec, ra_ref_t parent,
+int ra__sup_children_boot_new(const ra_sup_spec_t *spec, ra_ref_t parent,
 		     struct sup_boot **out)
 {
 	unsigned n = spec ? spec->nchildren : 0;
@@ -64,7 +65,7 @@ int ra__sup_boot_new(const ra_sup_spec_t *spec, ra_ref_t parent,
 	b->kids = calloc(n ? n : 1, sizeof(*b->kids));
 	b->ids = calloc(n ? n : 1, sizeof(*b->ids));
 	if (!b->kids || !b->ids) {
-		ra__sup_boot_free(b);
+		ra__sup_children_boot_free(b);
 		return -ENOMEM;
 	}
 	b->spec = *spec;
@@ -80,7 +81,7 @@ int ra__sup_boot_new(const ra_sup_spec_t *spec, ra_ref_t parent,
 	return 0;
 }
 
-void ra__sup_boot_free(struct sup_boot *b)
+void ra__sup_children_boot_free(struct sup_boot *b)
 {
 	if (!b)
 		return;
@@ -89,7 +90,7 @@ void ra__sup_boot_free(struct sup_boot *b)
 	free(b);
 }
 
-struct sup_child *ra__sup_child_add(struct sup_state *st,
+struct sup_child *ra__sup_children_add(struct sup_state *st,
 				    const ra_child_spec_t *spec)
 {
 	struct sup_child *c;
@@ -115,9 +116,9 @@ struct sup_child *ra__sup_child_add(struct sup_state *st,
 	return c;
 }
 
-void ra__sup_child_del(struct sup_state *st, struct sup_child *c)
+void ra__sup_children_del(struct sup_state *st, struct sup_child *c)
 {
-	unsigned i = ra__sup_child_index(st, c);
+	unsigned i = ra__sup_children_index(st, c);
 
 	if (i == st->nkids)
 		return;
@@ -128,7 +129,7 @@ void ra__sup_child_del(struct sup_state *st, struct sup_child *c)
 	free(c);
 }
 
-unsigned ra__sup_child_index(struct sup_state *st, const struct sup_child *c)
+unsigned ra__sup_children_index(struct sup_state *st, const struct sup_child *c)
 {
 	unsigned i = 0;
 
@@ -137,7 +138,7 @@ unsigned ra__sup_child_index(struct sup_state *st, const struct sup_child *c)
 	return i;
 }
 
-struct sup_child *ra__sup_child_by_serial(struct sup_state *st,
+struct sup_child *ra__sup_children_by_serial(struct sup_state *st,
 					  uint64_t serial)
 {
 	for (unsigned i = 0; i < st->nkids; i++)
@@ -146,7 +147,7 @@ struct sup_child *ra__sup_child_by_serial(struct sup_state *st,
 	return NULL;
 }
 
-struct sup_child *ra__sup_child_by_id(struct sup_state *st, const char *id)
+struct sup_child *ra__sup_children_by_id(struct sup_state *st, const char *id)
 {
 	for (unsigned i = 0; id && i < st->nkids; i++)
 		if (!strcmp(st->kids[i]->id, id))
@@ -154,7 +155,7 @@ struct sup_child *ra__sup_child_by_id(struct sup_state *st, const char *id)
 	return NULL;
 }
 
-struct sup_child *ra__sup_child_by_ref(struct sup_state *st, ra_ref_t ref)
+struct sup_child *ra__sup_children_by_ref(struct sup_state *st, ra_ref_t ref)
 {
 	for (unsigned i = 0; !ra_ref_is_null(ref) && i < st->nkids; i++)
 		if (ra_ref_eq(st->kids[i]->ref, ref))
@@ -162,7 +163,7 @@ struct sup_child *ra__sup_child_by_ref(struct sup_state *st, ra_ref_t ref)
 	return NULL;
 }
 
-struct sup_child *ra__sup_child_by_mref(struct sup_state *st, uint64_t mref)
+struct sup_child *ra__sup_children_by_mref(struct sup_state *st, uint64_t mref)
 {
 	for (unsigned i = 0; mref && i < st->nkids; i++)
 		if (st->kids[i]->phase == CHILD_TERMINATING &&

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/sup_children.h"
+#include "supervisor/sup_plan.h"
+#include "supervisor/sup_request.h"
 #include "supervisor/supervisor.h"
 
 static int grow_steps(struct sup_state *st)
@@ -66,7 +69,7 @@ int ra__sup_plan_push_front(struct sup_state *st, const struct sup_step *s)
 	return 0;
 }
 
-void ra__sup_report(struct sup_state *st, enum ra_sup_event_kind kind,
+void ra__sup_plan_report(struct sup_state *st, enum ra_sup_event_kind kind,
 		    const struct sup_child *c, ra_ref_t child, int code,
 		    const char *why)
 {
@@ -84,7 +87,7 @@ void ra__sup_report(struct sup_state *st, enum ra_sup_event_kind kind,
 		st->on_event(&ev, st->event_ctx);
 }
 
-void ra__sup_reply(struct sup_state *st, ra_ref_t to, uint64_t aref,
+void ra__sup_plan_reply(struct sup_state *st, ra_ref_t to, uint64_t aref,
 		   int result, ra_ref_t child, const void *extra,
 		   size_t extra_len, unsigned n)
 {
@@ -124,9 +127,9 @@ static void forget_child(struct sup_state *st, struct sup_child *c, int code,
 	c->mref = 0;
 	c->ref = RA_REF_NULL;
 	c->phase = CHILD_STOPPED;
-	ra__sup_report(st, RA_SUP_CHILD_TERMINATED, c, was, code, why);
+	ra__sup_plan_report(st, RA_SUP_CHILD_TERMINATED, c, was, code, why);
 	if (c->delete_when_down || c->spec.restart == RA_TEMPORARY)
-		ra__sup_child_del(st, c);
+		ra__sup_children_del(st, c);
 }
 
 /* Send the exit signal and arm the timer; the DOWN comes later. */
@@ -157,7 +160,7 @@ static void begin_terminate(struct sup_state *st, struct sup_child *c)
 		(void)ra_exit_other(self, c->ref, RA_EXIT_KILL, NULL);
 }
 
-void ra__sup_child_down(struct sup_state *st, struct sup_child *c, int code,
+void ra__sup_plan_child_down(struct sup_state *st, struct sup_child *c, int code,
 			const char *why)
 {
 	if (c->kill_tref)
@@ -167,14 +170,14 @@ void ra__sup_child_down(struct sup_state *st, struct sup_child *c, int code,
 		ra__sup_plan_run(st);
 }
 
-void ra__sup_kill_timer(struct sup_state *st, uint64_t serial)
+void ra__sup_plan_kill_timer(struct sup_state *st, uint64_t serial)
 {
-	struct sup_child *c = ra__sup_child_by_serial(st, serial);
+	struct sup_child *c = ra__sup_children_by_serial(st, serial);
 
 	if (!c || c->phase != CHILD_TERMINATING || !c->kill_tref)
 		return;	/* its DOWN won the race: the timer was stale */
 	c->kill_tref = 0;
-	ra__sup_report(st, RA_SUP_CHILD_KILLED, c, c->ref, RA_EXIT_KILLED,
+	ra__sup_plan_report(st, RA_SUP_CHILD_KILLED, c, c->ref, RA_EXIT_KILLED,
 		       "shutdown timeout");
 	(void)ra_exit_other(st->self, c->ref, RA_EXIT_KILL, NULL);
 }
@@ -202,7 +205,7 @@ static void terminate_all(struct sup_state *st)
 	}
 }
 
-int ra__sup_start_child(struct sup_state *st, struct sup_child *c)
+int ra__sup_plan_start_child(struct sup_state *st, struct sup_child *c)
 {
 	ra_spawn_opts_t o = c->spec.opts;
 	ra_ref_t ref = RA_REF_NULL;
@@ -215,14 +218,14 @@ int ra__sup_start_child(struct sup_state *st, struct sup_child *c)
 		ret = ra_spawn(st->self, c->spec.def, c->spec.arg, &o, &ref);
 	}
 	if (ret < 0) {
-		ra__sup_report(st, RA_SUP_START_FAILED, c, RA_REF_NULL, ret,
+		ra__sup_plan_report(st, RA_SUP_START_FAILED, c, RA_REF_NULL, ret,
 			       NULL);
 		return ret;
 	}
 	c->ref = ref;
 	c->phase = ra_ref_is_null(ref) ? CHILD_STOPPED : CHILD_RUNNING;
 	if (!ra_ref_is_null(ref))
-		ra__sup_report(st, RA_SUP_CHILD_STARTED, c, ref, 0, NULL);
+		ra__sup_plan_report(st, RA_SUP_CHILD_STARTED, c, ref, 0, NULL);
 	return 0;
 }
 
@@ -240,20 +243,20 @@ static void pause_plan(struct sup_state *st)
  */
 static void step_start(struct sup_state *st, const struct sup_step *s)
 {
-	struct sup_child *c = ra__sup_child_by_serial(st, s->serial);
+	struct sup_child *c = ra__sup_children_by_serial(st, s->serial);
 	int ret;
 
 	if (!c || c->phase != CHILD_STOPPED)
 		return;
-	ret = ra__sup_start_child(st, c);
+	ret = ra__sup_plan_start_child(st, c);
 	if (ret == 0)
 		return;
 	if (s->code == 1) {
-		ra__sup_give_up(st, ret, "failed_to_start_child");
+		ra__sup_plan_give_up(st, ret, "failed_to_start_child");
 	} else if (!ra__sup_restart_allowed(st)) {
-		ra__sup_report(st, RA_SUP_INTENSITY_EXCEEDED, c, RA_REF_NULL,
+		ra__sup_plan_report(st, RA_SUP_INTENSITY_EXCEEDED, c, RA_REF_NULL,
 			       ret, "restart failed");
-		ra__sup_give_up(st, RA_EXIT_SHUTDOWN,
+		ra__sup_plan_give_up(st, RA_EXIT_SHUTDOWN,
 				"reached_max_restart_intensity");
 	} else if (ra__sup_plan_push(st, s) == 0) {
 		pause_plan(st);
@@ -268,7 +271,7 @@ static void step_terminate(struct sup_state *st, const struct sup_step *s)
 		terminate_all(st);
 		return;
 	}
-	c = ra__sup_child_by_serial(st, s->serial);
+	c = ra__sup_children_by_serial(st, s->serial);
 	if (c && c->phase == CHILD_RUNNING)
 		begin_terminate(st, c);
 }
@@ -289,10 +292,10 @@ static void run_step(struct sup_state *st, const struct sup_step *s)
 		step_terminate(st, s);
 		break;
 	case STEP_REQUEST:
-		ra__sup_serve(st, s);
+		ra__sup_request_serve(st, s);
 		break;
 	case STEP_REPLY:
-		ra__sup_reply(st, s->from, s->aref, s->code, RA_REF_NULL,
+		ra__sup_plan_reply(st, s->from, s->aref, s->code, RA_REF_NULL,
 			      NULL, 0, 0);
 		break;
 	case STEP_EXIT:
@@ -311,7 +314,7 @@ void ra__sup_plan_run(struct sup_state *st)
 	}
 }
 
-void ra__sup_give_up(struct sup_state *st, int code, const char *why)
+void ra__sup_plan_give_up(struct sup_state *st, int code, const char *why)
 {
 	struct sup_step s = { .kind = STEP_EXIT, .code = code };
 	unsigned out = st->head;
@@ -323,7 +326,7 @@ void ra__sup_give_up(struct sup_state *st, int code, const char *why)
 		struct sup_step *q = &st->steps[i];
 
 		if (q->kind == STEP_REQUEST)
-			ra__sup_reply(st, q->from, q->aref, -ESHUTDOWN,
+			ra__sup_plan_reply(st, q->from, q->aref, -ESHUTDOWN,
 				      RA_REF_NULL, NULL, 0, 0);
 		else if (q->kind != STEP_START)
 			st->steps[out++] = *q;

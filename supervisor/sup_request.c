@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/sup_children.h"
+#include "supervisor/sup_plan.h"
+#include "supervisor/sup_request.h"
 #include "supervisor/supervisor.h"
 
 static void answer(struct sup_state *st, const struct sup_step *s,
 		   int result, ra_ref_t child)
 {
-	ra__sup_reply(st, s->from, s->aref, result, child, NULL, 0, 0);
+	ra__sup_plan_reply(st, s->from, s->aref, result, child, NULL, 0, 0);
 }
 
 static bool simple(const struct sup_state *st)
@@ -30,23 +33,23 @@ static void serve_start(struct sup_state *st, const struct sup_step *s)
 	if (simple(st)) {
 		spec = st->tmpl;
 		spec.arg = s->wire.req.arg;
-	} else if (ra__sup_spec_check(&spec, true) < 0) {
+	} else if (ra__sup_children_spec_check(&spec, true) < 0) {
 		answer(st, s, -EINVAL, RA_REF_NULL);
 		return;
-	} else if (ra__sup_child_by_id(st, spec.id)) {
+	} else if (ra__sup_children_by_id(st, spec.id)) {
 		answer(st, s, -EEXIST, RA_REF_NULL);	/* OTP already_present */
 		return;
 	}
-	c = ra__sup_child_add(st, &spec);
+	c = ra__sup_children_add(st, &spec);
 	if (!c) {
 		answer(st, s, -ENOMEM, RA_REF_NULL);
 		return;
 	}
-	ret = ra__sup_start_child(st, c);
+	ret = ra__sup_plan_start_child(st, c);
 	/* A failed start leaves no spec; a simple child that ignored, too. */
 	if (ret < 0 || (simple(st) && c->phase != CHILD_RUNNING)) {
 		answer(st, s, ret, RA_REF_NULL);
-		ra__sup_child_del(st, c);
+		ra__sup_children_del(st, c);
 		return;
 	}
 	answer(st, s, 0, c->ref);
@@ -55,8 +58,8 @@ static void serve_start(struct sup_state *st, const struct sup_step *s)
 /* The child a TERMINATE/RESTART/DELETE names: by ref or by id. */
 static struct sup_child *named(struct sup_state *st, const struct sup_step *s)
 {
-	return simple(st) ? ra__sup_child_by_ref(st, s->wire.req.child)
-			  : ra__sup_child_by_id(st, s->wire.id);
+	return simple(st) ? ra__sup_children_by_ref(st, s->wire.req.child)
+			  : ra__sup_children_by_id(st, s->wire.id);
 }
 
 static void serve_terminate(struct sup_state *st, const struct sup_step *s)
@@ -74,7 +77,7 @@ static void serve_terminate(struct sup_state *st, const struct sup_step *s)
 	c->delete_when_down = simple(st) || c->spec.restart == RA_TEMPORARY;
 	if (c->phase != CHILD_RUNNING) {
 		if (c->delete_when_down && c->phase == CHILD_STOPPED)
-			ra__sup_child_del(st, c);
+			ra__sup_children_del(st, c);
 		answer(st, s, 0, RA_REF_NULL);
 		return;
 	}
@@ -96,7 +99,7 @@ static void serve_restart(struct sup_state *st, const struct sup_step *s)
 	else if (c->phase != CHILD_STOPPED)
 		ret = -EBUSY;	/* OTP: running */
 	else
-		ret = ra__sup_start_child(st, c);
+		ret = ra__sup_plan_start_child(st, c);
 	answer(st, s, ret, ret == 0 ? c->ref : RA_REF_NULL);
 }
 
@@ -112,7 +115,7 @@ static void serve_delete(struct sup_state *st, const struct sup_step *s)
 	else if (c->phase != CHILD_STOPPED)
 		ret = -EBUSY;
 	else
-		ra__sup_child_del(st, c);
+		ra__sup_children_del(st, c);
 	answer(st, s, ret, RA_REF_NULL);
 }
 
@@ -132,7 +135,7 @@ static void serve_which(struct sup_state *st, const struct sup_step *s)
 		v[i].type = c->spec.type;
 		v[i].restart = c->spec.restart;
 	}
-	ra__sup_reply(st, s->from, s->aref, 0, RA_REF_NULL, v,
+	ra__sup_plan_reply(st, s->from, s->aref, 0, RA_REF_NULL, v,
 		      st->nkids * sizeof(*v), st->nkids);
 	free(v);
 }
@@ -150,7 +153,7 @@ static void serve_count(struct sup_state *st, const struct sup_step *s)
 		else
 			n.workers++;
 	}
-	ra__sup_reply(st, s->from, s->aref, 0, RA_REF_NULL, &n, sizeof(n), 1);
+	ra__sup_plan_reply(st, s->from, s->aref, 0, RA_REF_NULL, &n, sizeof(n), 1);
 }
 
 typedef void (*serve_fn)(struct sup_state *, const struct sup_step *);
@@ -164,7 +167,7 @@ static const serve_fn serve[] = {
 	[RA_SUP_COUNT_CHILDREN] = serve_count,
 };
 
-void ra__sup_serve(struct sup_state *st, const struct sup_step *s)
+void ra__sup_request_serve(struct sup_state *st, const struct sup_step *s)
 {
 	unsigned op = (unsigned)s->wire.req.op;
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/sup_children.h"
+#include "supervisor/sup_plan.h"
 #include "supervisor/supervisor.h"
 
 static void push(struct sup_state *st, uint8_t kind, uint64_t serial,
@@ -51,7 +53,7 @@ static void plan_restart(struct sup_state *st, struct sup_child *c)
 		push(st, STEP_START, c->serial, 0);
 		return;
 	case RA_REST_FOR_ONE:
-		from = ra__sup_child_index(st, c);
+		from = ra__sup_children_index(st, c);
 		break;
 	case RA_ONE_FOR_ALL:
 		break;
@@ -80,23 +82,23 @@ static bool wants_restart(const struct sup_child *c, int code)
 static void child_exited(struct sup_state *st, struct sup_child *c,
 			 const ra_exit_info_t *x)
 {
-	ra__sup_report(st, RA_SUP_CHILD_EXITED, c, c->ref, x->code, x->why);
+	ra__sup_plan_report(st, RA_SUP_CHILD_EXITED, c, c->ref, x->code, x->why);
 	c->ref = RA_REF_NULL;
 	c->phase = CHILD_STOPPED;
 	if (st->exiting || !wants_restart(c, x->code)) {
 		if (c->spec.restart == RA_TEMPORARY ||
 		    st->strategy == RA_SIMPLE_ONE_FOR_ONE)
-			ra__sup_child_del(st, c);
+			ra__sup_children_del(st, c);
 		return;
 	}
 	if (!ra__sup_restart_allowed(st)) {
-		ra__sup_report(st, RA_SUP_INTENSITY_EXCEEDED, c, RA_REF_NULL,
+		ra__sup_plan_report(st, RA_SUP_INTENSITY_EXCEEDED, c, RA_REF_NULL,
 			       x->code, x->why);
-		ra__sup_give_up(st, RA_EXIT_SHUTDOWN,
+		ra__sup_plan_give_up(st, RA_EXIT_SHUTDOWN,
 				"reached_max_restart_intensity");
 		return;
 	}
-	ra__sup_report(st, RA_SUP_RESTART, c, RA_REF_NULL, x->code, x->why);
+	ra__sup_plan_report(st, RA_SUP_RESTART, c, RA_REF_NULL, x->code, x->why);
 	plan_restart(st, c);
 }
 
@@ -107,15 +109,15 @@ static void on_exit_msg(struct sup_state *st, const ra_msg_t *m)
 
 	if (m->len != sizeof(*x))
 		return;
-	c = ra__sup_child_by_ref(st, x->who);
+	c = ra__sup_children_by_ref(st, x->who);
 	if (c && c->phase == CHILD_RUNNING) {
 		child_exited(st, c, x);
 	} else if (!c && (ra_ref_eq(x->who, st->parent) ||
 			  x->code != RA_EXIT_NORMAL)) {
 		/* OTP: the parent's exit, whatever its reason, stops us. */
-		ra__sup_report(st, RA_SUP_SHUTDOWN, NULL, RA_REF_NULL,
+		ra__sup_plan_report(st, RA_SUP_SHUTDOWN, NULL, RA_REF_NULL,
 			       x->code, x->why);
-		ra__sup_give_up(st, x->code, x->why);
+		ra__sup_plan_give_up(st, x->code, x->why);
 	}
 	ra__sup_plan_run(st);
 }
@@ -127,9 +129,9 @@ static void on_down_msg(struct sup_state *st, const ra_msg_t *m)
 
 	if (m->len != sizeof(*d))
 		return;
-	c = ra__sup_child_by_mref(st, d->mref);
+	c = ra__sup_children_by_mref(st, d->mref);
 	if (c)
-		ra__sup_child_down(st, c, d->code, d->why);
+		ra__sup_plan_child_down(st, c, d->code, d->why);
 }
 
 static void on_request(struct sup_state *st, const ra_msg_t *m)
@@ -140,14 +142,14 @@ static void on_request(struct sup_state *st, const ra_msg_t *m)
 	if (m->tag == 0)
 		return;		/* not an ask: nobody to answer */
 	if (m->len != sizeof(s.wire) || st->exiting) {
-		ra__sup_reply(st, m->from, m->tag,
+		ra__sup_plan_reply(st, m->from, m->tag,
 			      st->exiting ? -ESHUTDOWN : -EINVAL,
 			      RA_REF_NULL, NULL, 0, 0);
 		return;
 	}
 	memcpy(&s.wire, m->data, sizeof(s.wire));
 	if (ra__sup_plan_push(st, &s) < 0) {
-		ra__sup_reply(st, m->from, m->tag, -ENOMEM, RA_REF_NULL,
+		ra__sup_plan_reply(st, m->from, m->tag, -ENOMEM, RA_REF_NULL,
 			      NULL, 0, 0);
 		return;
 	}
@@ -170,7 +172,7 @@ static int sup_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	} else if (mine && m->type == SUP_MSG_KILL_TIMER &&
 		   m->len == sizeof(serial)) {
 		memcpy(&serial, m->data, sizeof(serial));
-		ra__sup_kill_timer(st, serial);
+		ra__sup_plan_kill_timer(st, serial);
 	} else if (mine && m->type == SUP_MSG_CONTINUE) {
 		st->paused = false;
 		ra__sup_plan_run(st);
@@ -187,7 +189,7 @@ static int boot_children(struct sup_state *st, const struct sup_boot *b)
 		return 0;
 	}
 	for (unsigned i = 0; i < b->spec.nchildren; i++) {
-		struct sup_child *c = ra__sup_child_add(st, &b->kids[i]);
+		struct sup_child *c = ra__sup_children_add(st, &b->kids[i]);
 		struct sup_step s = { .kind = STEP_START, .code = 1 };
 
 		if (!c)
@@ -217,7 +219,7 @@ static int sup_init(ra_ctx_t *self, void *state, void *arg)
 		ret = -ENOMEM;
 	if (ret == 0)
 		ret = boot_children(st, b);
-	ra__sup_boot_free(b);
+	ra__sup_children_boot_free(b);
 	if (ret < 0)
 		return ret;	/* terminate frees what was made */
 	(void)ra_trap_exit(self, true);

@@ -12,10 +12,12 @@
  * came back). Events that arrive meanwhile (a child's EXIT, a request)
  * append steps, so restarts, shutdowns and requests never interleave.
  *
- * Files: sup_children.c (spec copy and validation, the child table),
- * sup_plan.c (the plan and its steps, incl. the shutdown protocol),
+ * Files, each with its header: sup_children.c (spec copy and validation,
+ * the child table), sup_plan.c (the plan and its steps, incl. the
+ * shutdown protocol), sup_request.c (requests from the API),
  * supervisor.c (the actor: events, strategies, restart intensity),
- * sup_api.c (the public request API).
+ * sup_api.c (the public calls). The folder is built on ringactor.h
+ * alone, as OTP's supervisor module is on spawn_link and exit/2.
  */
 #ifndef RA_SUPERVISOR_SUPERVISOR_H
 #define RA_SUPERVISOR_SUPERVISOR_H
@@ -110,63 +112,9 @@ extern const ra_actor_def_t ra__sup_def;
 /* Most restarts an intensity may allow (its ring is intensity + 1 long). */
 #define SUP_INTENSITY_MAX 100000u
 
-/* ---- sup_children.c ---- */
-
-/* Validate and deep-copy `spec`; *out is malloc'd (sup_boot_free). */
-int ra__sup_boot_new(const ra_sup_spec_t *spec, ra_ref_t parent,
-		     struct sup_boot **out);
-void ra__sup_boot_free(struct sup_boot *b);
-
-/* Validate one child spec (not the template's id). 0 or -EINVAL. */
-int ra__sup_spec_check(const ra_child_spec_t *c, bool need_id);
-
-/* Append a child record copied from `spec`; NULL on ENOMEM. */
-struct sup_child *ra__sup_child_add(struct sup_state *st,
-				    const ra_child_spec_t *spec);
-void ra__sup_child_del(struct sup_state *st, struct sup_child *c);
-struct sup_child *ra__sup_child_by_serial(struct sup_state *st,
-					  uint64_t serial);
-struct sup_child *ra__sup_child_by_id(struct sup_state *st, const char *id);
-struct sup_child *ra__sup_child_by_ref(struct sup_state *st, ra_ref_t ref);
-struct sup_child *ra__sup_child_by_mref(struct sup_state *st, uint64_t mref);
-unsigned ra__sup_child_index(struct sup_state *st, const struct sup_child *c);
-
-/* ---- sup_plan.c ---- */
-
-/* Append a step; -ENOMEM. */
-int ra__sup_plan_push(struct sup_state *st, const struct sup_step *s);
-/* Insert a step to run next. -ENOMEM. */
-int ra__sup_plan_push_front(struct sup_state *st, const struct sup_step *s);
-/* Run steps until the plan is empty or waits for DOWNs. */
-void ra__sup_plan_run(struct sup_state *st);
-/* A DOWN for a TERMINATING child, or its shutdown timer. */
-void ra__sup_child_down(struct sup_state *st, struct sup_child *c, int code,
-			const char *why);
-void ra__sup_kill_timer(struct sup_state *st, uint64_t serial);
-/* Start `c` now: 0 (running or ignore) or the start error. */
-int ra__sup_start_child(struct sup_state *st, struct sup_child *c);
-/*
- * Give up: drop queued START and REQUEST steps (answering requests
- * -ESHUTDOWN), then stop every child (reverse order) and exit with
- * `code`/`why`. Once only.
- */
-void ra__sup_give_up(struct sup_state *st, int code, const char *why);
 /* Count a restart now; whether the intensity still allows it. */
 bool ra__sup_restart_allowed(struct sup_state *st);
 /* Restarts recorded within the last period, as of now. */
 unsigned ra__sup_restarts_in_period(const struct sup_state *st);
-/* Answer an ask; `extra` follows the reply header (n items). */
-void ra__sup_reply(struct sup_state *st, ra_ref_t to, uint64_t aref,
-		   int result, ra_ref_t child, const void *extra,
-		   size_t extra_len, unsigned n);
-/* Report an event to spec.on_event, if any. */
-void ra__sup_report(struct sup_state *st, enum ra_sup_event_kind kind,
-		    const struct sup_child *c, ra_ref_t child, int code,
-		    const char *why);
-
-/* ---- sup_request.c ---- */
-
-/* Serve a queued request (STEP_REQUEST). */
-void ra__sup_serve(struct sup_state *st, const struct sup_step *s);
 
 #endif /* RA_SUPERVISOR_SUPERVISOR_H */

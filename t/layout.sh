@@ -10,8 +10,10 @@
 #    bench/ are built on the public API: they include ringactor.h and
 #    their own folder's headers only.
 # 2. Every .c of the runtime that defines internal (ra__) functions has
-#    its header beside it, and each such symbol is named after its file:
-#    ra__<file>_... (hdr_histogram.c: ra__hdr_...).
+#    its header beside it, and each such symbol, and each inline function
+#    of a header, is named after its file: ra__<file>_...
+#    (hdr_histogram: ra__hdr_..., supervisor: ra__sup_...). A layer's
+#    hooks.h declares functions of the layers above, named after theirs.
 set -u
 top=${top_srcdir:-.}
 cd "$top" || exit 1
@@ -73,6 +75,7 @@ for f in supervisor/*.[ch] examples/*.[ch] examples/*/*.[ch] bench/*.[ch]; do
 	for inc in $(includes "$f"); do
 		[ "$inc" = ringactor.h ] && continue
 		[ -f "$dir/$inc" ] && continue
+		[ "$(dirname "$inc")" = "$dir" ] && [ -f "$inc" ] && continue
 		bad="$bad$f includes $inc (not the public API)
 "
 	done
@@ -87,6 +90,7 @@ fi
 prefix_of() {	# the internal prefix of a file's symbols
 	case $1 in
 	hdr_histogram) echo hdr ;;
+	supervisor) echo sup ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -122,9 +126,22 @@ if [ -z "$nohdr" ]; then
 else
 	report FAIL "every .c that defines internal functions has its header beside it" "$nohdr"
 fi
+for h in shard/*.h mailbox/*.h actors/*.h io/*.h supervisor/*.h; do
+	base=$(basename "$h" .h)
+	[ "$base" = hooks ] && continue
+	p=$(prefix_of "$base")
+	for s in $(grep -E '^static inline .*\bra__[a-z0-9_]+\(' "$h" |
+		   sed -E 's/.*\b(ra__[a-z0-9_]+)\(.*/\1/'); do
+		case $s in
+		ra__"$p"|ra__"$p"_*) ;;
+		*) misnamed="$misnamed$h: $s (want ra__${p}_...)
+" ;;
+		esac
+	done
+done
 if [ -z "$misnamed" ]; then
-	report OK "internal symbols are named after their file"
+	report OK "internal symbols and inline functions are named after their file"
 else
-	report FAIL "internal symbols are named after their file" "$misnamed"
+	report FAIL "internal symbols and inline functions are named after their file" "$misnamed"
 fi
 exit 0
