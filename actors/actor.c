@@ -19,11 +19,7 @@
 
 void ra__actor_list_add(ra_shard_t *sh, ra_actor_t *a)
 {
-	a->all_prev = NULL;
-	a->all_next = sh->actors;
-	if (sh->actors)
-		sh->actors->all_prev = a;
-	sh->actors = a;
+	ra__list_insert_tail(&sh->actors, &a->all_node);
 	sh->nactors++;
 	if (a->stealable)
 		ck_pr_store_32(&sh->nstealable, sh->nstealable + 1);
@@ -31,12 +27,7 @@ void ra__actor_list_add(ra_shard_t *sh, ra_actor_t *a)
 
 void ra__actor_list_del(ra_shard_t *sh, ra_actor_t *a)
 {
-	if (a->all_prev)
-		a->all_prev->all_next = a->all_next;
-	else
-		sh->actors = a->all_next;
-	if (a->all_next)
-		a->all_next->all_prev = a->all_prev;
+	ra__list_remove(&a->all_node);
 	sh->nactors--;
 	if (a->stealable)
 		ck_pr_store_32(&sh->nstealable, sh->nstealable - 1);
@@ -78,8 +69,12 @@ RA_COLD void ra__actor_shard_fini(ra_shard_t *sh)
 
 void ra__actor_stop_all(ra_shard_t *sh)
 {
-	for (ra_actor_t *a = sh->actors; a; a = a->all_next)
-		ra__actor_request_stop(sh, a, -ESHUTDOWN);
+	ra_list_t *n;
+
+	ra_list_for_each(n, &sh->actors)
+		ra__actor_request_stop(sh, ra_container_of(n, ra_actor_t,
+							   all_node),
+				       -ESHUTDOWN);
 }
 
 void ra__actor_discard(ra_actor_t *a)
@@ -292,9 +287,4 @@ RA_API int ra_set_stealable(ra_ctx_t *self, bool on)
 		ra__fence_make_stealable(self->shard, self);
 	self->steal_ok = on;
 	return 0;
-}
-
-RA_API unsigned ra_io_pending(const ra_ctx_t *self)
-{
-	return self ? self->io_pending : 0;
 }

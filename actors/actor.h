@@ -56,9 +56,8 @@ struct ra_actor {
 	 */
 	uint32_t check_units;
 	unsigned io_pending;		/* requests awaiting their CQE */
-	struct ra_io_req *io_list;	/* those requests, for cancellation */
-	struct ra_actor *all_prev;	/* shard's list of its actors */
-	struct ra_actor *all_next;
+	ra_list_t io_list;		/* those requests, for cancellation */
+	ra_list_t all_node;		/* in the shard's list of its actors */
 	ra_envelope_t *cur_env;		/* envelope of the running behavior */
 	bool trap_exit;			/* ra_trap_exit() */
 	/*

@@ -46,32 +46,30 @@ static void round_done(ra_shard_t *sh)
 
 void ra__fence_kick(ra_shard_t *sh)
 {
-	ra_envelope_t *list = NULL, *e;
+	ra_fifo_t list;
+	ra_envelope_t *e;
 	unsigned n = 0;
 
 	if (sh->fence_acks || sh->fence_need <= sh->fence_started)
 		return;
 	/* Take every envelope first, so a round either starts whole or not. */
+	ra__list_fifo_init(&list);
 	for (; n + 1 < sh->nshards; n++) {
 		e = ra__envelope_control(sh->pool, RA_ENV_FENCE, RA_REF_NULL);
 		if (!e) {
-			for (; list; list = e) {
-				e = list->next;
-				ra__pool_put(sh->pool, list);
-			}
+			while ((e = ra__envelope_of(ra__list_fifo_pop(&list))))
+				ra__pool_put(sh->pool, e);
 			/* -ENOMEM: the periodic steal check retries. */
 			return;
 		}
-		e->next = list;
-		list = e;
+		ra__list_fifo_push(&list, &e->link);
 	}
 	sh->fence_started++;
 	sh->fence_acks = n;
 	for (unsigned i = 0; i < sh->nshards; i++) {
 		if (i == sh->id)
 			continue;
-		e = list;
-		list = e->next;
+		e = ra__envelope_of(ra__list_fifo_pop(&list));
 		e->u.fence.home = sh->id;
 		e->u.fence.round = sh->fence_started;
 		ra__msgring_post(sh, i, e);

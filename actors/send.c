@@ -48,20 +48,14 @@ static void route(ra_shard_t *sh, unsigned home, ra_envelope_t *e)
 
 static void park(ra_shard_t *sh, ra_envelope_t *e)
 {
-	e->next = NULL;
-	if (sh->parked_tail)
-		sh->parked_tail->next = e;
-	else
-		sh->parked = e;
-	sh->parked_tail = e;
-	sh->nparked++;
+	ra__list_fifo_push(&sh->parked, &e->link);
 }
 
-/* Is an envelope to `r` parked in the list from `head`? */
-static bool parked_for(ra_envelope_t *head, ra_ref_t r)
+/* Is an envelope to `r` parked on shard `sh`? */
+static bool parked_for(const ra_shard_t *sh, ra_ref_t r)
 {
-	for (; head; head = head->next)
-		if (ra_ref_eq(head->to, r))
+	for (ra_slink_t *l = sh->parked.head; l; l = l->next)
+		if (ra_ref_eq(ra__envelope_of(l)->to, r))
 			return true;
 	return false;
 }
@@ -76,7 +70,7 @@ static int send_stealable(ra_shard_t *sh, ra_slot_t *s, ra_envelope_t *e)
 {
 	int home;
 
-	if (sh->nparked && parked_for(sh->parked, e->to)) {
+	if (sh->parked.count && parked_for(sh, e->to)) {
 		park(sh, e);
 		return 0;
 	}
@@ -94,17 +88,15 @@ static int send_stealable(ra_shard_t *sh, ra_slot_t *s, ra_envelope_t *e)
 
 void ra__send_park_retry(ra_shard_t *sh)
 {
-	ra_envelope_t *e = sh->parked;
+	ra_envelope_t *e = ra__envelope_of(ra__list_fifo_take(&sh->parked));
 
-	sh->parked = sh->parked_tail = NULL;
-	sh->nparked = 0;
 	while (e) {
-		ra_envelope_t *next = e->next;
+		ra_envelope_t *next = ra__envelope_next(e);
 		ra_slot_t *s = ra__slot_get(sh->rt->slots, e->to.slot);
 		int home;
 
 		/* Behind a still-parked one to the same ref: keep order. */
-		if (parked_for(sh->parked, e->to)) {
+		if (parked_for(sh, e->to)) {
 			park(sh, e);
 			e = next;
 			continue;
@@ -208,7 +200,7 @@ static int send_as(ra_shard_t *sh, ra_ref_t from, ra_ref_t to,
 	 * this thread could move it, and it is busy sending.
 	 */
 	if (ra_likely(!(w & RA_SLOT_STEALABLE)) ||
-	    (home == sh->id && !(w & RA_SLOT_MIGRATING) && !sh->nparked)) {
+	    (home == sh->id && !(w & RA_SLOT_MIGRATING) && !sh->parked.count)) {
 		route(sh, home, e);
 		return 0;
 	}

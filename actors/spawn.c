@@ -62,6 +62,8 @@ static ra_actor_t *actor_alloc(ra_runtime_t *rt, const ra_actor_def_t *def,
 		return NULL;
 	memset(a, 0, ACTOR_HEAD_SIZE + def->state_size);
 	ra__mailbox_init(&a->mbox);
+	ra__list_init(&a->all_node);
+	ra__list_init(&a->io_list);
 	a->shard = rt->shards[home];
 	a->def = def;
 	a->state = (char *)a + ACTOR_HEAD_SIZE;

@@ -214,6 +214,7 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	unsigned nbest = 0, moved = 0, cap = c->steal_batch;
 	bool seen_busy = false, refused = false, fencing = false;
 	uint64_t load = ra__shard_load(sh), moved_load = 0;
+	ra_list_t *n;
 
 	if (sh->shutdown_seen || !sh->steal_on || thief >= sh->nshards ||
 	    thief == sh->id || load <= thief_load + c->steal_margin) {
@@ -225,7 +226,11 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 	if (sh->steal_given + cap > c->steal_budget)
 		cap = c->steal_budget > sh->steal_given ?
 		      c->steal_budget - sh->steal_given : 0;
-	for (ra_actor_t *a = sh->actors; a && cap; a = a->all_next) {
+	ra_list_for_each(n, &sh->actors) {
+		ra_actor_t *a = ra_container_of(n, ra_actor_t, all_node);
+
+		if (!cap)
+			break;
 		if (!a->stealable || !a->steal_ok)
 			continue;
 		/* Made stealable lately: uncounted sends may be on the way. */

@@ -28,7 +28,7 @@ static ra_io_req_t *req_get(ra_shard_t *sh)
 	ra_io_req_t *r = sh->free_reqs;
 
 	if (r) {
-		sh->free_reqs = r->next;
+		sh->free_reqs = r->next_free;
 		return r;
 	}
 	return aligned_alloc(16, sizeof(*r));
@@ -36,7 +36,7 @@ static ra_io_req_t *req_get(ra_shard_t *sh)
 
 static void req_put(ra_shard_t *sh, ra_io_req_t *r)
 {
-	r->next = sh->free_reqs;
+	r->next_free = sh->free_reqs;
 	sh->free_reqs = r;
 }
 
@@ -45,7 +45,7 @@ RA_COLD void ra__io_shard_fini(ra_shard_t *sh)
 	while (sh->free_reqs) {
 		ra_io_req_t *r = sh->free_reqs;
 
-		sh->free_reqs = r->next;
+		sh->free_reqs = r->next_free;
 		free(r);
 	}
 }
@@ -92,22 +92,13 @@ static void prep(struct io_uring_sqe *sqe, enum ra_io_op op,
 
 static void pending_add(ra_actor_t *a, ra_io_req_t *r)
 {
-	r->prev = NULL;
-	r->next = a->io_list;
-	if (a->io_list)
-		a->io_list->prev = r;
-	a->io_list = r;
+	ra__list_insert_tail(&a->io_list, &r->node);
 	a->io_pending++;
 }
 
 static void pending_del(ra_actor_t *a, ra_io_req_t *r)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		a->io_list = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+	ra__list_remove(&r->node);
 	a->io_pending--;
 }
 
@@ -185,7 +176,10 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
 
 void ra__io_cancel_all(ra_shard_t *sh, ra_actor_t *a)
 {
-	for (ra_io_req_t *r = a->io_list; r; r = r->next) {
+	ra_list_t *n;
+
+	ra_list_for_each(n, &a->io_list) {
+		ra_io_req_t *r = ra_container_of(n, ra_io_req_t, node);
 		struct io_uring_sqe *sqe = ra__ring_get_sqe(&sh->ring);
 
 		if (!sqe)
@@ -262,4 +256,9 @@ RA_API int ra_io_close(ra_ctx_t *self, int fd, uint64_t tag)
 	struct io_args x = { .fd = fd };
 
 	return fd < 0 ? -EINVAL : io_submit(self, RA_IO_CLOSE, &x, tag);
+}
+
+RA_API unsigned ra_io_pending(const ra_ctx_t *self)
+{
+	return self ? self->io_pending : 0;
 }

@@ -15,14 +15,15 @@
 
 #include "actors/hooks.h"
 #include "mailbox/envelope.h"
+#include "shard/list.h"
 #include "shard/hooks.h"
 #include "shard/shard.h"
 
 struct ra_actor;
 
 typedef struct ra_io_req {
-	struct ra_io_req *next;		/* actor's pending list / free list */
-	struct ra_io_req *prev;
+	ra_list_t node;			/* in its actor's io_list */
+	struct ra_io_req *next_free;	/* the shard's free list */
 	struct ra_actor *actor;		/* owner; outlives the request */
 	ra_envelope_t *env;		/* completion message, preallocated */
 	uint64_t submit_ns;		/* for the per-opcode histogram */

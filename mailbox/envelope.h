@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shard/list.h"
 #include "ringactor.h"
 
 /* origin of an envelope malloc'd by a non-shard thread: free() it. */
@@ -87,8 +88,11 @@ enum ra_env_kind {
  * message costs the receiving core one line transfer, not two.
  */
 typedef struct ra_envelope {
-	/* Mailbox, batch or free-list link: one list at a time. */
-	struct ra_envelope *next;
+	/*
+	 * Mailbox, outbox, batch or free-list link (shard/list.h): one
+	 * list at a time. First, so that a chain's link is its envelope.
+	 */
+	ra_slink_t link;
 	ra_ref_t to;		/* the receiving actor */
 	ra_ref_t from;		/* the sender, null for I/O and outsiders */
 	uint32_t type;		/* user type or RA_MSG_IO */
@@ -121,6 +125,8 @@ typedef struct ra_envelope {
 } ra_envelope_t;
 
 _Static_assert(sizeof(ra_envelope_t) == 128, "envelope is two cache lines");
+_Static_assert(offsetof(ra_envelope_t, link) == 0,
+	       "a chain's link is its envelope");
 _Static_assert(offsetof(ra_envelope_t, u) + 16 <= 64,
 	       "small payloads share the header's cache line");
 
@@ -132,6 +138,18 @@ _Static_assert(offsetof(ra_envelope_t, u) + 16 <= 64,
 static inline int ra__envelope_is_letter(uint8_t kind)
 {
 	return kind == RA_ENV_USER || kind == RA_ENV_REPLY;
+}
+
+/* The envelope a link (or NULL) belongs to. */
+static inline ra_envelope_t *ra__envelope_of(ra_slink_t *l)
+{
+	return (ra_envelope_t *)(void *)l;
+}
+
+/* The next envelope of a chain, or NULL. */
+static inline ra_envelope_t *ra__envelope_next(const ra_envelope_t *e)
+{
+	return ra__envelope_of(e->link.next);
 }
 
 /* The payload bytes, wherever they live. */

@@ -82,7 +82,7 @@ int ra__inject_send(ra_runtime_t *rt, unsigned dest, ra_envelope_t *e)
 {
 	int ret;
 
-	e->next = NULL;
+	e->link.next = NULL;
 	ra__tsan_release(e);
 	pthread_mutex_lock(&rt->inject->lock);
 	ret = inject_locked(rt, dest, ra__ring_ud_make(RA_UD_MSGS, e, 0));

@@ -20,34 +20,6 @@
 #include "shard/shard.h"
 #include "shard/tsan.h"
 
-static void outbox_append(ra_outbox_t *ob, ra_envelope_t *e)
-{
-	e->next = NULL;
-	if (ob->tail)
-		ob->tail->next = e;
-	else
-		ob->head = e;
-	ob->tail = e;
-	ob->count++;
-}
-
-/* Put a failed batch back in front of what was queued since. */
-static void outbox_prepend(ra_outbox_t *ob, ra_envelope_t *head)
-{
-	ra_envelope_t *tail = head;
-	uint32_t n = 1;
-
-	while (tail->next) {
-		tail = tail->next;
-		n++;
-	}
-	tail->next = ob->head;
-	ob->head = head;
-	if (!ob->tail)
-		ob->tail = tail;
-	ob->count += n;
-}
-
 static void mark_dirty(ra_shard_t *sh, unsigned dest)
 {
 	ra_outbox_t *ob = &sh->out_msgs[dest];
@@ -124,23 +96,23 @@ static bool submit_batch(ra_shard_t *sh, unsigned dest, ra_outbox_t *ob,
 			 enum ra_ud_kind sent_kind)
 {
 	struct io_uring_sqe *sqe;
-	ra_envelope_t *head = ob->head;
+	ra_envelope_t *head;
+	uint32_t count = ob->q.count;
 
 	if (ra_unlikely(sh->nsent == sh->sent_cap))
 		return false;	/* stays queued; the next flush retries */
 	sqe = ra__ring_get_sqe(&sh->ring);
 	if (ra_unlikely(!sqe))
 		return false;
+	head = ra__envelope_of(ra__list_fifo_take(&ob->q));
 	if (inject_failure(sh))
 		ra__ring_prep_injected(sqe, -EOVERFLOW);
 	else
-		prep_msg_ring(sh, sqe, dest, ob->count,
+		prep_msg_ring(sh, sqe, dest, count,
 			      ra__ring_ud_make(target_kind, head, sh->id));
 	io_uring_sqe_set_data64(sqe, ra__ring_ud_make(sent_kind, head, dest));
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 	ra__tsan_release(head);
-	ob->head = ob->tail = NULL;
-	ob->count = 0;
 	ob->inflight = true;
 	sh->sent[sh->nsent++] = ob;
 	return true;
@@ -151,7 +123,7 @@ static bool send_outbox(ra_shard_t *sh, unsigned dest)
 {
 	ra_outbox_t *ob = &sh->out_msgs[dest];
 
-	if (!ob->count || ob->inflight ||
+	if (!ob->q.count || ob->inflight ||
 	    !submit_batch(sh, dest, ob, RA_UD_MSGS, RA_UD_SENT_MSGS))
 		return false;
 	ra__stats_inc(&sh->stats.msgring_batches);
@@ -162,9 +134,9 @@ void ra__msgring_post(ra_shard_t *sh, unsigned dest, ra_envelope_t *e)
 {
 	ra_outbox_t *ob = &sh->out_msgs[dest];
 
-	outbox_append(ob, e);
+	ra__list_fifo_push(&ob->q, &e->link);
 	mark_dirty(sh, dest);
-	if (ob->count >= RA_MSGRING_BATCH_MAX)
+	if (ob->q.count >= RA_MSGRING_BATCH_MAX)
 		(void)send_outbox(sh, dest);
 }
 
@@ -177,7 +149,7 @@ void ra__msgring_flush(ra_shard_t *sh)
 		ra_outbox_t *ob = &sh->out_msgs[dest];
 
 		(void)send_outbox(sh, dest);
-		if (ob->count)
+		if (ob->q.count)
 			sh->dirty[keep++] = (uint16_t)dest;
 		else
 			ob->dirty = false;
@@ -204,8 +176,8 @@ void ra__msgring_return(ra_shard_t *sh, ra_envelope_t *e)
 	unsigned origin = e->origin;
 	ra_outbox_t *ob = &sh->out_returns[origin];
 
-	outbox_append(ob, e);
-	if (ob->count >= RA_RETURN_BATCH && !ob->inflight)
+	ra__list_fifo_push(&ob->q, &e->link);
+	if (ob->q.count >= RA_RETURN_BATCH && !ob->inflight)
 		(void)submit_batch(sh, origin, ob, RA_UD_RETURNS,
 				   RA_UD_SENT_RETURNS);
 }
@@ -215,7 +187,7 @@ void ra__msgring_flush_returns(ra_shard_t *sh)
 	for (unsigned dest = 0; dest < sh->nshards; dest++) {
 		ra_outbox_t *ob = &sh->out_returns[dest];
 
-		if (ob->count && !ob->inflight)
+		if (ob->q.count && !ob->inflight)
 			(void)submit_batch(sh, dest, ob, RA_UD_RETURNS,
 					   RA_UD_SENT_RETURNS);
 	}
@@ -235,7 +207,7 @@ static bool transient(int res)
 static void drop_batch(ra_shard_t *sh, ra_envelope_t *head)
 {
 	while (head) {
-		ra_envelope_t *next = head->next;
+		ra_envelope_t *next = ra__envelope_next(head);
 
 		ra__deliver_failed(sh, head);
 		head = next;
@@ -263,7 +235,7 @@ void ra__msgring_sent(ra_shard_t *sh, uint64_t ud, int res)
 	}
 	/* The target never saw it: still ours, retried first, in order. */
 	ra__stats_inc(&sh->stats.msgring_retries);
-	outbox_prepend(ob, head);
+	ra__list_fifo_prepend(&ob->q, &head->link);
 	if (msgs)
 		mark_dirty(sh, dest);
 }
@@ -285,7 +257,7 @@ void ra__msgring_receive(ra_shard_t *sh, ra_envelope_t *head)
 	/* Pairs with the release in submit_batch() on the sending shard. */
 	ra__tsan_acquire(head);
 	while (head) {
-		ra_envelope_t *next = head->next;
+		ra_envelope_t *next = ra__envelope_next(head);
 
 		ra__deliver(sh, head);
 		head = next;
@@ -310,7 +282,7 @@ RA_COLD void ra__msgring_drain_cqe(ra_shard_t *sh, uint64_t ud)
 		return;
 	ra__tsan_acquire(e);
 	while (e) {
-		ra_envelope_t *next = e->next;
+		ra_envelope_t *next = ra__envelope_next(e);
 
 		if (e->kind == RA_ENV_USER)
 			ra__stats_inc(&sh->stats.dead_letters);

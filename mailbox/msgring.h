@@ -31,9 +31,7 @@
 struct ra_shard;
 
 typedef struct ra_outbox {
-	ra_envelope_t *head;	/* oldest queued envelope */
-	ra_envelope_t *tail;	/* newest */
-	uint32_t count;		/* queued envelopes */
+	ra_fifo_t q;		/* queued envelopes, oldest first */
 	bool inflight;		/* a batch went since our last reap */
 	bool dirty;		/* listed in the shard's dirty list */
 } ra_outbox_t;

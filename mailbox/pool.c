@@ -45,8 +45,8 @@ bool ra__pool_refill(ra_pool_t *p)
 		return false;
 	p->slabs[p->nslabs++] = slab;
 	for (unsigned i = 0; i < RA_POOL_SLAB_ENVELOPES; i++) {
-		slab[i].next = p->free;
-		p->free = &slab[i];
+		slab[i].link.next = p->free;
+		p->free = &slab[i].link;
 	}
 	return true;
 }
@@ -54,7 +54,7 @@ bool ra__pool_refill(ra_pool_t *p)
 void ra__pool_put_list(ra_pool_t *p, ra_envelope_t *head)
 {
 	while (head) {
-		ra_envelope_t *next = head->next;
+		ra_envelope_t *next = ra__envelope_next(head);
 
 		ra__pool_put(p, head);
 		head = next;

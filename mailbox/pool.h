@@ -21,7 +21,7 @@
 #define RA_POOL_SLAB_ENVELOPES 256
 
 typedef struct ra_pool {
-	ra_envelope_t *free;	/* free list, linked by next */
+	ra_slink_t *free;	/* free envelopes, a stack by their link */
 	uint16_t shard;		/* origin stamped on every envelope */
 	void **slabs;		/* every slab carved, freed at fini */
 	uint32_t nslabs;
@@ -41,8 +41,8 @@ static inline ra_envelope_t *ra__pool_get(ra_pool_t *p)
 
 	if (ra_unlikely(!p->free) && !ra__pool_refill(p))
 		return NULL;
-	e = p->free;
-	p->free = e->next;
+	e = ra__envelope_of(p->free);
+	p->free = e->link.next;
 	e->origin = p->shard;
 	e->flags = 0;
 	e->kind = RA_ENV_USER;
@@ -52,8 +52,8 @@ static inline ra_envelope_t *ra__pool_get(ra_pool_t *p)
 /* Give back an envelope whose origin is this pool. */
 static inline void ra__pool_put(ra_pool_t *p, ra_envelope_t *e)
 {
-	e->next = p->free;
-	p->free = e;
+	e->link.next = p->free;
+	p->free = &e->link;
 }
 
 /* Give back a whole NULL-terminated list that came home. */

@@ -19,7 +19,7 @@ struct ra_envelope;
 struct ra_io_req;
 struct ra_registry;
 struct ra_runtime;
-struct ra_runq_node;
+struct ra_list;
 struct ra_shard;
 struct ra_slot_table;
 
@@ -53,7 +53,7 @@ void ra__inject_wake_all(struct ra_runtime *rt);
 /* actors/actor.c: per-shard actor state; run the actor queued at `n`. */
 int ra__actor_shard_init(struct ra_shard *sh);
 void ra__actor_shard_fini(struct ra_shard *sh);
-void ra__actor_run(struct ra_shard *sh, struct ra_runq_node *n);
+void ra__actor_run(struct ra_shard *sh, struct ra_list *n);
 void ra__actor_stop_all(struct ra_shard *sh);
 /* actors/slot.c: the runtime's actor table. */
 struct ra_slot_table *ra__slot_table_create(void);

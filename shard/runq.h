@@ -2,9 +2,10 @@
  * shard/runq.h: a shard's run queue, a FIFO of actors with work.
  *
  * Owned by the shard thread, no atomics. Intrusive: the actor embeds a
- * ra_runq_node_t (actors/actor.h), so core needs no actor internals. A
- * node is on the queue at most once; the actor tracks that. Doubly linked
- * so that work stealing can take a queued actor out of the middle.
+ * ra_runq_node_t (actors/actor.h), so this layer needs no actor
+ * internals. A node is on the queue at most once; the actor tracks that.
+ * A shard/list.h list, so that work stealing can take a queued actor out
+ * of the middle.
  */
 #ifndef RA_SHARD_RUNQ_H
 #define RA_SHARD_RUNQ_H
@@ -12,61 +13,57 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct ra_runq_node {
-	struct ra_runq_node *next;
-	struct ra_runq_node *prev;
-} ra_runq_node_t;
+#include "shard/list.h"
+
+typedef ra_list_t ra_runq_node_t;
 
 typedef struct ra_runq {
-	ra_runq_node_t *head;
-	ra_runq_node_t *tail;
+	ra_list_t list;		/* queued actors' nodes, oldest first */
 	unsigned len;		/* published as part of the shard's load */
 } ra_runq_t;
 
+static inline void ra__runq_init(ra_runq_t *q)
+{
+	ra__list_init(&q->list);
+	q->len = 0;
+}
+
 static inline bool ra__runq_empty(const ra_runq_t *q)
 {
-	return q->head == NULL;
+	return ra__list_empty(&q->list);
 }
 
 static inline void ra__runq_push(ra_runq_t *q, ra_runq_node_t *n)
 {
-	n->next = NULL;
-	n->prev = q->tail;
-	if (q->head)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
+	ra__list_insert_tail(&q->list, n);
 	q->len++;
 }
 
 static inline ra_runq_node_t *ra__runq_pop(ra_runq_t *q)
 {
-	ra_runq_node_t *n = q->head;
+	ra_runq_node_t *n = ra__list_pop_head(&q->list);
 
-	if (n) {
-		q->head = n->next;
-		if (q->head)
-			q->head->prev = NULL;
-		else
-			q->tail = NULL;
+	if (n)
 		q->len--;
-	}
 	return n;
 }
 
 /* Unlink `n`, which must be on `q`. */
 static inline void ra__runq_remove(ra_runq_t *q, ra_runq_node_t *n)
 {
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		q->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		q->tail = n->prev;
+	ra__list_remove(n);
 	q->len--;
+}
+
+/* The oldest node, or NULL; and whether `n` is the only one. */
+static inline ra_runq_node_t *ra__runq_head(const ra_runq_t *q)
+{
+	return ra__list_first(&q->list);
+}
+
+static inline bool ra__runq_alone(const ra_runq_t *q, const ra_runq_node_t *n)
+{
+	return q->list.next == n && q->list.prev == n;
 }
 
 #endif /* RA_SHARD_RUNQ_H */

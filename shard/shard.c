@@ -123,6 +123,9 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
 	sh->fault_every = (unsigned)ra__util_env_u64("RA_FAULT_MSGRING");
 	sh->ring_fd = -1;
+	ra__runq_init(&sh->runq);
+	ra__list_init(&sh->actors);
+	ra__list_fifo_init(&sh->parked);
 	if (ra__msgring_shard_init(sh) < 0 || ra__actor_shard_init(sh) < 0) {
 		ra__shard_fini(sh);
 		return -ENOMEM;
@@ -283,8 +286,9 @@ void ra__shard_pass_check(ra_shard_t *sh)
 static void rotate_cut(ra_shard_t *sh)
 {
 	ra_runq_t *q = &sh->runq;
+	ra_runq_node_t *head = ra__runq_head(q);
 
-	if (sh->pass_cut && q->head == sh->pass_cut && q->head != q->tail)
+	if (sh->pass_cut && head == sh->pass_cut && !ra__runq_alone(q, head))
 		ra__runq_push(q, ra__runq_pop(q));
 	sh->pass_cut = NULL;
 }
@@ -589,7 +593,7 @@ static bool shutdown_done(ra_shard_t *sh)
 	}
 	return sh->nactors == 0 && ck_pr_load_64(&rt->live) == 0 &&
 	       sh->io_inflight == 0 && ra__runq_empty(&sh->runq) &&
-	       sh->nparked == 0 && ra__msgring_quiet(sh);
+	       sh->parked.count == 0 && ra__msgring_quiet(sh);
 }
 
 static void loop(ra_shard_t *sh)
@@ -597,7 +601,7 @@ static void loop(ra_shard_t *sh)
 	for (;;) {
 		sh->steal_given = 0;
 		reap(sh);
-		if (ra_unlikely(sh->nparked))
+		if (ra_unlikely(sh->parked.count))
 			ra__send_park_retry(sh);
 		/* After the reap, so a reply already here beats its timeout. */
 		if (ra_unlikely(sh->timers.root))
@@ -624,7 +628,7 @@ static void loop(ra_shard_t *sh)
 			submit(sh);
 			continue;
 		}
-		if (ra_unlikely(sh->nparked)) {
+		if (ra_unlikely(sh->parked.count)) {
 			/* A hand-off is one msg_ring hop: let the thief run. */
 			submit(sh);
 			sched_yield();

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "shard/clock.h"
+#include "shard/list.h"
 #include "shard/runq.h"
 #include "shard/stats.h"
 #include "shard/theap.h"
@@ -50,7 +51,7 @@ typedef struct ra_shard {
 	struct ra_outbox **sent;	/* outboxes in flight since last reap */
 	unsigned nsent;
 	unsigned sent_cap;
-	struct ra_actor *actors;	/* every actor homed here */
+	ra_list_t actors;		/* every actor homed here (all_node) */
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
 	unsigned io_inflight;		/* our requests the kernel holds */
@@ -112,9 +113,8 @@ typedef struct ra_shard {
 	/* Work stealing (actors/steal.c); all of it this thread's. */
 	uint64_t backlog;		/* messages queued in our actors' mailboxes */
 	uint64_t load_pub;		/* last value stored to `load` */
-	struct ra_envelope *parked;	/* sends waiting out a migration, FIFO */
-	struct ra_envelope *parked_tail;
-	unsigned nparked;		/* 0 in the common case: one branch */
+	/* Sends waiting out a migration (envelopes); empty, one branch. */
+	ra_fifo_t parked;
 	bool steal_on;			/* stealing enabled by the config */
 	bool steal_got;			/* an actor arrived since our last attempt */
 	bool steal_tried;		/* our last attempt sent requests */
