@@ -15,6 +15,7 @@
 #include "shard/ring.h"
 #include "shard/runtime.h"
 #include "shard/shard.h"
+#include "shard/testing.h"
 #include "shard/tsan.h"
 
 #define RA_MAX_SHARDS		1024u
@@ -213,7 +214,8 @@ static RA_COLD int alloc_runtime(const ra_config_t *cfg, ra_runtime_t **out)
 	pthread_mutex_init(&rt->lock, NULL);
 	pthread_cond_init(&rt->cond, NULL);
 	rt->cfg = *cfg;
-	rt->test_send_delay_ns = ra__util_env_u64("RA_TEST_OUTSIDE_SEND_DELAY_NS");
+	rt->test_send_delay_ns =
+		ra__testing_knob("RA_TEST_OUTSIDE_SEND_DELAY_NS");
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	rt->nshards = cfg->shards ? cfg->shards
 				  : (unsigned)(ncpu > 0 ? ncpu : 1);

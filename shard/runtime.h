@@ -39,8 +39,8 @@ struct ra_runtime {
 	 */
 	struct ra_inject *inject;
 	/*
-	 * Tests only: RA_TEST_OUTSIDE_SEND_DELAY_NS=N in the environment at
-	 * create makes every non-shard send sleep N ns between resolving
+	 * Test build only (shard/testing.h): RA_TEST_OUTSIDE_SEND_DELAY_NS=N
+	 * in the environment at create makes every non-shard send sleep N ns between resolving
 	 * (and counting) its target and injecting the envelope, so that
 	 * t/steal_outside can widen that window (actors/send.c). 0: off.
 	 */

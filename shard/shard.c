@@ -33,6 +33,7 @@
 #include "shard/ring.h"
 #include "shard/runtime.h"
 #include "shard/shard.h"
+#include "shard/testing.h"
 #include "shard/theap.h"
 #include "shard/tsan.h"
 
@@ -121,7 +122,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 						: 0;
 	sh->kernel_wait = !ra__under_valgrind();
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
-	sh->fault_every = (unsigned)ra__util_env_u64("RA_FAULT_MSGRING");
+	sh->fault_every = (unsigned)ra__testing_knob("RA_FAULT_MSGRING");
 	sh->ring_fd = -1;
 	ra__runq_init(&sh->runq);
 	ra__list_init(&sh->actors);

@@ -21,16 +21,4 @@
 
 #define RA_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/*
- * A test or debugging knob from the environment (RA_FAULT_MSGRING,
- * RA_TEST_OUTSIDE_SEND_DELAY_NS): its decimal value, 0 when unset. Read
- * once, at runtime creation.
- */
-static inline uint64_t ra__util_env_u64(const char *name)
-{
-	const char *env = getenv(name);
-
-	return env ? strtoull(env, NULL, 10) : 0;
-}
-
 #endif /* RA_SHARD_UTIL_H */
