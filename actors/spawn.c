@@ -19,6 +19,7 @@
 #include "mailbox/inject.h"
 #include "mailbox/msgring.h"
 #include "mailbox/pool.h"
+#include "shard/errors.h"
 #include "shard/runtime.h"
 
 static int pick_home(ra_runtime_t *rt, ra_shard_t *sh,
@@ -154,6 +155,24 @@ static ra_actor_t *make_actor(ra_runtime_t *rt, const ra_actor_def_t *def,
 	return a;
 }
 
+/*
+ * Why `def`, `opts` (flags) and `parent` cannot make an actor: a text for
+ * ra_last_error(), or NULL when they can.
+ */
+static const char *bad_args(const ra_actor_def_t *def, unsigned flags,
+			    const ra_actor_t *parent)
+{
+	if (!def)
+		return "def is NULL";
+	if (!def->behavior)
+		return "def->behavior is NULL";
+	if (flags & ~SPAWN_FLAGS)
+		return "opts->flags has bits that are not RA_SPAWN_*";
+	if ((flags & RA_SPAWN_LINK) && !parent)
+		return "RA_SPAWN_LINK needs a spawning actor (use ra_spawn)";
+	return NULL;
+}
+
 static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
 		 const ra_actor_def_t *def, void *arg,
 		 const ra_spawn_opts_t *opts, ra_ref_t *out)
@@ -166,20 +185,31 @@ static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
 	unsigned home;
 	int ret;
 
-	if (!def || !def->behavior || (flags & ~SPAWN_FLAGS) ||
-	    ((flags & RA_SPAWN_LINK) && !parent))
+	ra__errors_clear();
+	if (bad_args(def, flags, parent)) {
+		ra__errors_set("spawn: %s", bad_args(def, flags, parent));
 		return -EINVAL;
+	}
 	ret = pick_home(rt, sh, opts, &home);
-	if (ret < 0)
+	if (ret < 0) {
+		ra__errors_set("spawn: opts->shard %u >= %u shards, or "
+			       "opts->placement %d unknown", opts->shard,
+			       rt->nshards, (int)opts->placement);
 		return ret;
+	}
 	ret = ra__runtime_actor_new(rt);
-	if (ret < 0)
+	if (ret < 0) {
+		ra__errors_set("spawn: the runtime is being destroyed");
 		return ret;
+	}
 	a = make_actor(rt, def, arg, home, flags, parent);
 	if (!a || publish(rt, sh, a, home, &s) < 0) {
 		if (a)
 			ra__actor_discard(a);
 		ra__runtime_actor_gone(rt);
+		ra__errors_set("spawn: out of memory (actor state of %zu "
+			       "bytes, or the actor table is full)",
+			       def->state_size);
 		return -ENOMEM;
 	}
 	if (flags & RA_SPAWN_LINK)
@@ -187,6 +217,9 @@ static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
 	/* Once handed over, `a` may run and even be freed on its home. */
 	ref = a->ref;
 	ret = hand_over(rt, sh, a, home, s);
+	if (ret < 0)
+		ra__errors_set("spawn: handing the actor to shard %u failed: "
+			       "%s", home, ra_strerror(ret));
 	if (ret < 0 && (flags & RA_SPAWN_LINK))
 		(void)ra_unlink(parent, ref);
 	if (out)
@@ -197,8 +230,10 @@ static int spawn(ra_runtime_t *rt, ra_actor_t *parent,
 RA_API int ra_spawn(ra_ctx_t *self, const ra_actor_def_t *def, void *arg,
 		    const ra_spawn_opts_t *opts, ra_ref_t *out)
 {
-	if (!self)
+	if (!self) {
+		ra__errors_set("ra_spawn: self is NULL");
 		return -EINVAL;
+	}
 	return spawn(self->shard->rt, self, def, arg, opts, out);
 }
 
@@ -206,9 +241,14 @@ RA_API int ra_runtime_spawn(ra_runtime_t *rt, const ra_actor_def_t *def,
 			    void *arg, const ra_spawn_opts_t *opts,
 			    ra_ref_t *out)
 {
-	if (!rt)
+	if (!rt) {
+		ra__errors_set("ra_runtime_spawn: rt is NULL");
 		return -EINVAL;
-	if (ra__shard_tls)
+	}
+	if (ra__shard_tls) {
+		ra__errors_set("ra_runtime_spawn: called from a shard thread "
+			       "(use ra_spawn)");
 		return -EDEADLK;
+	}
 	return spawn(rt, NULL, def, arg, opts, out);
 }

@@ -136,6 +136,13 @@ typedef struct ra_msg {
 #define RA_CFG_NO_STEAL		(1u << 1) /* no shard ever steals or is robbed */
 
 typedef struct ra_config {
+	/*
+	 * Bytes of this struct the caller was compiled with, set by
+	 * ra_config_init(): a program built against an older ringactor.h
+	 * (fewer fields) gets the defaults for the fields it does not know,
+	 * so fields can be added at the end without breaking the ABI.
+	 */
+	size_t size;
 	unsigned shards;	 /* number of shards; 0 = online CPUs */
 	unsigned flags;		 /* RA_CFG_* */
 	unsigned ring_entries;	 /* SQ entries per ring (power of 2) */
@@ -190,9 +197,14 @@ typedef struct ra_config {
 } ra_config_t;
 
 /*
- * Fill `cfg` with the defaults above. `cfg` is caller storage. Any thread.
+ * Fill `cfg` (caller storage) with the defaults above and set cfg->size.
+ * Any thread. A macro, so that the size is the caller's: it calls
+ * ra_config_init_size(cfg, sizeof(*cfg)), which fills the first `size`
+ * bytes (at most sizeof(ra_config_t) of this library); `cfg` NULL or
+ * `size` too small to hold `size` itself does nothing.
  */
-RA_API void ra_config_init(ra_config_t *cfg);
+#define ra_config_init(cfg) ra_config_init_size((cfg), sizeof(*(cfg)))
+RA_API void ra_config_init_size(ra_config_t *cfg, size_t size);
 
 /*
  * Create a runtime and start its shards: each shard thread sets up its own
@@ -244,9 +256,13 @@ RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns);
 RA_API unsigned ra_runtime_shards(const ra_runtime_t *rt);
 
 /*
- * Thread-local text describing the last ra_runtime_create() failure on
- * this thread ("" if none). Owned by the library; valid until the next
- * create on this thread.
+ * Thread-local text describing the last failure on this thread of
+ * ra_runtime_create(), ra_spawn() or ra_runtime_spawn(): which argument
+ * or resource, and what to check ("" when the last such call succeeded).
+ * Other calls do not set it: each of their -errno has one cause, given in
+ * their comment and by ra_strerror(), and a send to a stopped actor is
+ * too common to format text for. Owned by the library; valid until the
+ * next of those calls on this thread.
  */
 RA_API const char *ra_last_error(void);
 
@@ -1151,6 +1167,12 @@ enum ra_io_op {
 };
 
 typedef struct ra_stats {
+	/*
+	 * Bytes ra_stats_snapshot() filled: sizeof(ra_stats_t) as the
+	 * caller was compiled with, or less when this library is older.
+	 * Fields are only ever added at the end.
+	 */
+	size_t size;
 	uint64_t actors_spawned;
 	uint64_t actors_stopped;
 	uint64_t actors_live;
@@ -1219,9 +1241,22 @@ typedef struct ra_stats {
  * Fill `*out` (caller storage) with counters summed over shards and merged
  * histograms. Any thread; the figures are a consistent-enough sum of
  * per-shard single-writer counters read while the shards run. Release
- * with ra_stats_fini(). Errors: -EINVAL, -ENOMEM (nothing to free).
+ * with ra_stats_fini(). A macro, so that the size is the caller's: it
+ * calls ra_stats_snapshot_size(rt, out, sizeof(*out)), which fills the
+ * first `size` bytes (at most sizeof(ra_stats_t) of this library) and
+ * sets out->size to the bytes it filled; a program built against an older
+ * ringactor.h so gets the fields it knows. Errors: -EINVAL (rt or out
+ * NULL, size smaller than the first version of ra_stats_t), -ENOMEM
+ * (nothing to free).
  */
-RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out);
+#define ra_stats_snapshot(rt, out) \
+	ra_stats_snapshot_size((rt), (out), sizeof(*(out)))
+RA_API int ra_stats_snapshot_size(ra_runtime_t *rt, ra_stats_t *out,
+				  size_t size);
+/*
+ * Free a snapshot's histograms and zero it. `st` NULL, zeroed, or left by
+ * a failed ra_stats_snapshot() is a no-op.
+ */
 RA_API void ra_stats_fini(ra_stats_t *st);
 
 /* One shard's figures, for ra_shard_info(). */

@@ -20,12 +20,20 @@
 
 #define RA_MAX_SHARDS		1024u
 #define RA_MAX_RING_ENTRIES	32768u
+/*
+ * sizeof(ra_config_t) in the first ringactor.h with a size field
+ * (x86-64): the smallest config a program may pass, since every later
+ * field is appended. It never changes when fields are added.
+ */
+#define RA_CONFIG_SIZE_FIRST	96u
+_Static_assert(sizeof(ra_config_t) >= RA_CONFIG_SIZE_FIRST,
+	       "ra_config_t only grows");
 
-RA_API void ra_config_init(ra_config_t *cfg)
+/* The defaults, all of them: ra_config_init_size() copies its part. */
+static void config_defaults(ra_config_t *cfg)
 {
-	if (!cfg)
-		return;
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = sizeof(*cfg);
 	cfg->ring_entries = RA_DEFAULT_RING_ENTRIES;
 	cfg->actor_budget = RA_DEFAULT_ACTOR_BUDGET;
 	cfg->pass_runs = RA_DEFAULT_PASS_RUNS;
@@ -39,6 +47,40 @@ RA_API void ra_config_init(ra_config_t *cfg)
 	cfg->steal_margin = RA_DEFAULT_STEAL_MARGIN;
 	cfg->steal_backoff_min_ns = RA_DEFAULT_STEAL_BACKOFF_MIN;
 	cfg->steal_backoff_max_ns = RA_DEFAULT_STEAL_BACKOFF_MAX;
+}
+
+RA_API void ra_config_init_size(ra_config_t *cfg, size_t size)
+{
+	ra_config_t dflt;
+
+	if (!cfg || size < sizeof(cfg->size))
+		return;
+	config_defaults(&dflt);
+	if (size > sizeof(dflt))
+		size = sizeof(dflt);
+	memcpy(cfg, &dflt, size);
+	cfg->size = size;
+}
+
+/*
+ * The caller's config as this library's: the fields it knows, defaults
+ * for the rest (all defaults for NULL). -EINVAL when its size is not one a ra_config_init()
+ * could have set (garbage, or a newer ringactor.h than this library).
+ */
+static int config_import(const ra_config_t *cfg, ra_config_t *out)
+{
+	config_defaults(out);
+	if (!cfg)
+		return 0;	/* NULL: the defaults */
+	if (cfg->size < RA_CONFIG_SIZE_FIRST || cfg->size > sizeof(*out)) {
+		ra__errors_set("ra_runtime_create: cfg->size %zu is not a "
+			       "ra_config_t size this library knows (%zu..%zu): "
+			       "fill it with ra_config_init()", cfg->size,
+			       (size_t)RA_CONFIG_SIZE_FIRST, sizeof(*out));
+		return -EINVAL;
+	}
+	memcpy(out, cfg, cfg->size);
+	return 0;
 }
 
 RA_API uint64_t ra_now_ns(void)
@@ -278,7 +320,7 @@ static RA_COLD int start_shards(ra_runtime_t *rt, unsigned *started)
 
 RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 {
-	ra_config_t dflt;
+	ra_config_t own;
 	ra_runtime_t *rt;
 	unsigned started = 0;
 	int ret;
@@ -289,14 +331,12 @@ RA_API int ra_runtime_create(const ra_config_t *cfg, ra_runtime_t **out)
 		return -EINVAL;
 	}
 	*out = NULL;
-	if (!cfg) {
-		ra_config_init(&dflt);
-		cfg = &dflt;
-	}
-	ret = check_config(cfg);
+	ret = config_import(cfg, &own);
+	if (ret == 0)
+		ret = check_config(&own);
 	if (ret < 0)
 		return ret;
-	ret = alloc_runtime(cfg, &rt);
+	ret = alloc_runtime(&own, &rt);
 	if (ret < 0) {
 		ra__errors_set("ra_runtime_create: out of memory");
 		return ret;

@@ -82,11 +82,29 @@ static int merge_hist(ra_runtime_t *rt, unsigned id, ra_hdr_t **out)
 	return ret;
 }
 
-RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
+/*
+ * sizeof(ra_stats_t) in the first ringactor.h with a size field (x86-64):
+ * the smallest snapshot a program may ask for. It never changes when
+ * fields are added; every histogram of this version lies within it, so a
+ * caller always owns all of them (a histogram added later beyond a
+ * caller's size must be freed here instead of handed over).
+ */
+#define RA_STATS_SIZE_FIRST	272u
+_Static_assert(sizeof(ra_stats_t) >= RA_STATS_SIZE_FIRST,
+	       "ra_stats_t only grows");
+_Static_assert(offsetof(ra_stats_t, timer_late_ns) + sizeof(ra_hdr_t *) <=
+	       RA_STATS_SIZE_FIRST, "the first version's histograms");
+
+RA_API int ra_stats_snapshot_size(ra_runtime_t *rt, ra_stats_t *caller,
+				  size_t size)
 {
 	ra_hdr_t *merged[RA_NHISTS] = { NULL };
+	ra_stats_t all, *out = &all;
 
-	if (!rt || !out)
+	/* A failed snapshot is one ra_stats_fini() leaves alone. */
+	if (caller && size >= sizeof(caller->size))
+		caller->size = 0;
+	if (!rt || !caller || size < RA_STATS_SIZE_FIRST)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < RA_NHISTS; i++) {
@@ -106,19 +124,21 @@ RA_API int ra_stats_snapshot(ra_runtime_t *rt, ra_stats_t *out)
 	out->run_ns = merged[RA_HIST_RUN];
 	memcpy(out->io_ns, &merged[RA_HIST_IO], sizeof(out->io_ns));
 	out->timer_late_ns = merged[RA_HIST_TIMER_LATE];
+	out->size = size < sizeof(all) ? size : sizeof(all);
+	memcpy(caller, out, out->size);
 	return 0;
 }
 
 RA_API void ra_stats_fini(ra_stats_t *st)
 {
-	if (!st)
+	if (!st || st->size < RA_STATS_SIZE_FIRST)
 		return;
 	ra_hdr_destroy(st->mailbox_wait_ns);
 	ra_hdr_destroy(st->run_ns);
 	for (unsigned i = 0; i < RA_IO_NOPS; i++)
 		ra_hdr_destroy(st->io_ns[i]);
 	ra_hdr_destroy(st->timer_late_ns);
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, st->size);
 }
 
 RA_API int ra_shard_info(ra_runtime_t *rt, unsigned shard,

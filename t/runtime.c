@@ -135,6 +135,54 @@ static void test_bad_config(void)
 	is_int(ra_runtime_destroy(NULL), -EINVAL, "destroy(NULL): -EINVAL");
 }
 
+/*
+ * ABI: a config carries the size the caller was compiled with. One never
+ * filled by ra_config_init() (size 0), or from a newer header (larger
+ * than ours), is refused; a snapshot fills what the caller's size holds.
+ */
+static void test_struct_sizes(void)
+{
+	ra_config_t cfg;
+	ra_runtime_t *rt = NULL;
+	ra_stats_t st;
+	struct {
+		ra_stats_t st;
+		uint64_t newer_fields[4];
+	} big;
+
+	ra_config_init(&cfg);
+	is_int(cfg.size, sizeof(cfg), "ra_config_init sets the caller's size");
+	memset(&cfg, 0, sizeof(cfg));
+	is_int(ra_runtime_create(&cfg, &rt), -EINVAL,
+	       "config not from ra_config_init (size 0): -EINVAL");
+	ok(strstr(ra_last_error(), "ra_config_init") != NULL,
+	   "... and ra_last_error says what to do: %s", ra_last_error());
+	ra_config_init(&cfg);
+	cfg.size = sizeof(cfg) + 8;
+	is_int(ra_runtime_create(&cfg, &rt), -EINVAL,
+	       "config from a newer header (larger): -EINVAL");
+	ra_config_init(&cfg);
+	cfg.shards = 1;
+	if (ra_runtime_create(&cfg, &rt) != 0)
+		bail_out(ra_last_error());
+	is_int(ra_stats_snapshot(rt, &st), 0, "snapshot");
+	is_int(st.size, sizeof(st), "snapshot size is the caller's");
+	ra_stats_fini(&st);
+	is_int(st.size, 0, "fini zeroes it");
+	ra_stats_fini(&st);	/* a second fini is a no-op */
+	is_int(ra_stats_snapshot_size(rt, &st, 16), -EINVAL,
+	       "snapshot into a struct smaller than any ra_stats_t: -EINVAL");
+	is_int(st.size, 0, "... leaves size 0, for a no-op fini");
+	ra_stats_fini(&st);
+	memset(&big, 0xff, sizeof(big));
+	is_int(ra_stats_snapshot_size(rt, &big.st, sizeof(big)), 0,
+	       "snapshot from a newer header (larger)");
+	ok(big.st.size == sizeof(ra_stats_t) && big.newer_fields[0] ==
+	   UINT64_MAX, "... fills only the fields this library knows");
+	ra_stats_fini(&big.st);
+	ra_runtime_destroy(rt);
+}
+
 static void test_pingpong(unsigned nshards, unsigned sa, unsigned sb,
 			  unsigned sample, const char *what)
 {
@@ -241,9 +289,10 @@ static void test_stop_then_destroy(void)
 int main(void)
 {
 	tap_timeout(60);
-	plan(3 + 7 + 3 * 10 + 9);
+	plan(3 + 7 + 11 + 3 * 10 + 9);
 	test_start_stop();
 	test_bad_config();
+	test_struct_sizes();
 	test_pingpong(1, 0, 0, 1, "1 shard");
 	test_pingpong(2, 0, 1, RA_DEFAULT_TIMING_SAMPLE, "2 shards across");
 	test_pingpong(4, 3, 1, 0, "4 shards across");

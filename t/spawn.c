@@ -155,8 +155,12 @@ static void test_errors_and_placement(void)
 	       "def NULL: -EINVAL");
 	is_int(ra_runtime_spawn(rt, &no_behavior, NULL, NULL, &r), -EINVAL,
 	       "behavior NULL: -EINVAL");
+	ok(strstr(ra_last_error(), "behavior") != NULL,
+	   "ra_last_error says why: %s", ra_last_error());
 	is_int(ra_runtime_spawn(rt, &child_def, NULL, &bad_shard, &r), -EINVAL,
 	       "shard out of range: -EINVAL");
+	ok(strstr(ra_last_error(), "shard") != NULL,
+	   "ra_last_error says why: %s", ra_last_error());
 	is_int(ra_runtime_spawn(rt, &child_def, NULL, &bad_place, &r), -EINVAL,
 	       "unknown placement: -EINVAL");
 	is_int(ra_runtime_spawn(NULL, &child_def, NULL, NULL, &r), -EINVAL,
@@ -167,6 +171,8 @@ static void test_errors_and_placement(void)
 	atomic_store(&inits, 0);
 	is_int(ra_runtime_spawn(rt, &child_def, &ca, &on1, &r), 0,
 	       "spawn pinned to shard 1");
+	is_int(strlen(ra_last_error()), 0,
+	       "a spawn that succeeds leaves ra_last_error empty");
 	ok(!ra_ref_is_null(r), "a real reference came back");
 	is_int(ra_runtime_send(rt, r, 1, NULL, 0), 0, "poke it");
 	is_int(ra_runtime_wait_idle(rt, 10ull * 1000000000), 0, "it stopped");
@@ -217,7 +223,7 @@ static void test_spawn_during_shutdown(void)
 int main(void)
 {
 	tap_timeout(120);
-	plan(2 * 9 + 13 + 4);
+	plan(2 * 9 + 16 + 4);
 	test_churn(1);
 	test_churn(2);
 	test_errors_and_placement();
