@@ -5,6 +5,7 @@
  *   plan(n);                    "1..n"
  *   ok(cond, fmt, ...);         "ok N - ..." / "not ok N - ..." + file:line
  *   is_int(got, want, fmt, ...) ok() that prints both values on failure
+ *   skip(fmt, ...);             one test that cannot run: "ok N # SKIP ..."
  *   skip_all(reason);           "1..0 # SKIP reason", exit 0
  *   tap_timeout(seconds);       bail out if the test runs longer
  *   diag(fmt, ...);             "# ..." comment line
@@ -77,6 +78,22 @@ static inline int tap_ok(int cond, const char *file, int line,
 		if (!ok(tap_g_ == tap_w_, __VA_ARGS__))                     \
 			diag("  got %lld, want %lld", tap_g_, tap_w_);      \
 	} while (0)
+
+/* One planned test that cannot run here: "ok N # SKIP reason". */
+static inline void skip(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline void skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_run++;
+	printf("ok %d # SKIP ", tap_run);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
 
 static inline void skip_all(const char *reason)
 {
