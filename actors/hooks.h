@@ -3,7 +3,7 @@
  * (docs/architecture.md, "Layers").
  *
  * An actor that stops must not be freed while the kernel may still write
- * into a buffer it lent (DESIGN.md, "I/O as messages"): its stop sequence
+ * into a buffer it lent (docs/architecture.md, "I/O as messages"): its stop sequence
  * cancels its pending requests and drops their completions. Those two
  * steps are the I/O layer's, defined in io/io.c, which includes this
  * header so that the compiler checks the two agree.

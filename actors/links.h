@@ -1,6 +1,6 @@
 /*
  * actors/links.h: exit reasons, links and monitors (Erlang/OTP
- * semantics; DESIGN.md, "Supervision").
+ * semantics; docs/architecture.md, "Supervision").
  *
  * Bookkeeping is owned by each actor's home shard and needs no lock: an
  * actor keeps its links, the monitors others hold on it (watcher + mref)

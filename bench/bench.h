@@ -8,7 +8,7 @@
  * process) per batch, and the ratio to a raw "floor" measured in the same
  * run (the cost of the same work done with nothing but liburing and libc).
  *
- * Benchmarks include only this header and ringactor.h (DESIGN.md: bench/
+ * Benchmarks include only this header and ringactor.h (docs/architecture.md: bench/
  * uses the public API only). All times are in ns unless a name says
  * otherwise; all functions that return int give 0 or a negated errno.
  */

@@ -5,7 +5,7 @@
  * benchmark needs is declared here; the types behind the opaque handles
  * live in the library.
  *
- * Conventions (see docs/api.md):
+ * Conventions (ringactor(7) and docs/architecture.md explain the model):
  *   - Functions that return int give 0 (or a count) on success and a
  *     negated errno on failure. No function aborts on bad input.
  *   - "Any thread" means the function may be called from any thread,
@@ -18,6 +18,7 @@
 #ifndef RINGACTOR_H
 #define RINGACTOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -251,6 +252,21 @@ RA_API int ra_runtime_stop(ra_runtime_t *rt);
  * shard).
  */
 RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns);
+
+/*
+ * The main loop of a program whose work is in its actors: block the
+ * calling (non-shard) thread until one of the signals in `set` arrives,
+ * or until the runtime has no live actors. Returns the signal's number
+ * (> 0), or 0 when the last actor has stopped. The signals in `set` are
+ * blocked in the calling thread while it waits (and taken with
+ * sigtimedwait(), so no handler runs); shard threads block every
+ * asynchronous signal from their start, so none of them can take a
+ * signal meant for this call. Other threads of the program should block
+ * `set` too. Call it again to go on waiting (e.g. after a SIGHUP that
+ * reloads something). Errors: -EINVAL (rt or set NULL, or `set` holds a
+ * signal that cannot be waited for), -EDEADLK (called from a shard).
+ */
+RA_API int ra_runtime_run_until_signal(ra_runtime_t *rt, const sigset_t *set);
 
 /* Number of shards. Any thread. */
 RA_API unsigned ra_runtime_shards(const ra_runtime_t *rt);

@@ -4,7 +4,7 @@
  *
  * An envelope is taken from its sender shard's pool (mailbox/pool.c) and
  * records that origin, so whichever shard frees it can send it home in a
- * batch (DESIGN.md, step 7), as pony's pony_msg_t records its size class.
+ * batch (docs/architecture.md, "Data flow of one message"), as pony's pony_msg_t records its size class.
  * Two cache lines; small payloads live inline so a send needs no malloc.
  */
 #ifndef RA_MAILBOX_ENVELOPE_H

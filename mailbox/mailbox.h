@@ -1,7 +1,7 @@
 /*
  * mailbox/mailbox.h: an actor's mailbox, a FIFO of envelopes.
  *
- * Only the actor's home shard touches it (DESIGN.md), so it needs no
+ * Only the actor's home shard touches it (docs/architecture.md), so it needs no
  * atomics: cross-shard messages are appended by the home shard itself
  * after they arrive by msg_ring. Intrusive, so push and pop never
  * allocate.

@@ -1,6 +1,6 @@
 /*
  * mailbox/msgring.h: the cross-shard transport, IORING_OP_MSG_RING CQE
- * injection with per-destination batching (DESIGN.md, "Data flow").
+ * injection with per-destination batching (docs/architecture.md, "Data flow of one message").
  *
  * A message to another shard is appended to the sender's outbox for that
  * shard. At the end of the turn each non-empty outbox becomes one

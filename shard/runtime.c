@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,6 +201,36 @@ RA_API int ra_runtime_wait_idle(ra_runtime_t *rt, uint64_t timeout_ns)
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return ret;
+}
+
+RA_API int ra_runtime_run_until_signal(ra_runtime_t *rt, const sigset_t *set)
+{
+	/* Wake now and then to see whether the last actor has gone. */
+	const struct timespec tick = { .tv_nsec = 50000000 };
+	sigset_t old;
+	int sig;
+
+	if (!rt || !set)
+		return -EINVAL;
+	if (ra__shard_tls)
+		return -EDEADLK;
+	if (pthread_sigmask(SIG_BLOCK, set, &old))
+		return -EINVAL;
+	for (;;) {
+		sig = sigtimedwait(set, NULL, &tick);
+		if (sig > 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR) {
+			sig = -errno;
+			break;
+		}
+		if (ck_pr_load_64(&rt->live) == 0) {
+			sig = 0;
+			break;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return sig;
 }
 
 /* ---- create / destroy ---- */

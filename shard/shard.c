@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,12 +688,34 @@ static void report(ra_shard_t *sh, int err)
 	pthread_mutex_unlock(&rt->lock);
 }
 
+/*
+ * A shard thread takes no asynchronous signal: one meant for the program
+ * (SIGINT for ra_runtime_run_until_signal(), SIGUSR1 for a reload) must
+ * reach the thread that waits for it, not interrupt a behavior. Signals
+ * a fault raises in this thread stay deliverable.
+ */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGTRAP);
+	sigdelset(&set, SIGABRT);
+	sigdelset(&set, SIGSYS);
+	(void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 void *ra__shard_main(void *arg)
 {
 	ra_shard_t *sh = arg;
 	int ret;
 
 	ra__shard_tls = sh;
+	block_signals();
 	if (sh->rt->cfg.flags & RA_CFG_PIN_CPUS)
 		pin(sh);
 	/* Created here: SINGLE_ISSUER binds the ring to its creator. */

@@ -4,11 +4,14 @@
  * ra_runtime_stop() before destroy.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "ringactor.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define ROUNDS 2000
 
@@ -286,13 +289,70 @@ static void test_stop_then_destroy(void)
 	is_int(ra_runtime_stop(NULL), -EINVAL, "stop(NULL): -EINVAL");
 }
 
+/* Raise SIGUSR1 at the process after a short while, from another thread. */
+static void *raiser(void *arg)
+{
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	usleep(50000);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+/* Stops itself at its first message. */
+static int stop_at_once(ra_ctx_t *self, void *state, const ra_msg_t *m)
+{
+	(void)state;
+	(void)m;
+	ra_stop(self, 0);
+	return 0;
+}
+
+static const ra_actor_def_t once_def = {
+	.name = "once", .behavior = stop_at_once,
+};
+
+/*
+ * ra_runtime_run_until_signal: a process-directed SIGUSR1 (whose default
+ * action would kill the process) reaches the waiting thread, not a shard
+ * thread; the wait also ends when the last actor stops.
+ */
+static void test_run_until_signal(void)
+{
+	ra_runtime_t *rt = tu_runtime(2);
+	sigset_t set;
+	pthread_t t;
+	ra_ref_t a;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	ra_runtime_spawn(rt, &quiet_def, NULL, NULL, &a);
+	pthread_create(&t, NULL, raiser, NULL);
+	is_int(ra_runtime_run_until_signal(rt, &set), SIGUSR1,
+	       "run_until_signal returns the signal that came");
+	pthread_join(t, NULL);
+	ra_runtime_stop_actor(rt, a);
+	ra_runtime_spawn(rt, &once_def, NULL, NULL, &a);
+	ra_runtime_send(rt, a, 1, NULL, 0);
+	is_int(ra_runtime_run_until_signal(rt, &set), 0,
+	       "... or 0 once the last actor has stopped");
+	is_int(ra_runtime_run_until_signal(NULL, &set), -EINVAL, "rt NULL");
+	is_int(ra_runtime_run_until_signal(rt, NULL), -EINVAL, "set NULL");
+	ra_runtime_destroy(rt);
+}
+
 int main(void)
 {
 	tap_timeout(60);
-	plan(3 + 7 + 11 + 3 * 10 + 9);
+	plan(3 + 7 + 11 + 4 + 3 * 10 + 9);
 	test_start_stop();
 	test_bad_config();
 	test_struct_sizes();
+	test_run_until_signal();
 	test_pingpong(1, 0, 0, 1, "1 shard");
 	test_pingpong(2, 0, 1, RA_DEFAULT_TIMING_SAMPLE, "2 shards across");
 	test_pingpong(4, 3, 1, 0, "4 shards across");
