@@ -22,8 +22,8 @@
 static void deliver_control(ra_shard_t *sh, ra_envelope_t *e)
 {
 	if (e->kind == RA_ENV_STEAL_REQ) {
-		ra__steal_request(sh, e->u.steal.thief, e->u.steal.load);
-		ra__envelope_release(sh, e);
+		/* Answered once the whole reap is in: ra__steal_serve(). */
+		ra__list_fifo_push(&sh->steal_reqs, &e->link);
 	} else if (e->kind == RA_ENV_STEAL_OFFER) {
 		/* Waking us was the point: idle() will ask at once. */
 		sh->steal_next_ns = 0;

@@ -146,9 +146,45 @@ void ra__steal_offer(ra_shard_t *sh, uint64_t now)
 	}
 }
 
+/* Does the NULL-terminated chain from `l` hold an envelope from `a`? */
+static bool chain_from(const ra_slink_t *l, ra_ref_t a)
+{
+	for (; l; l = l->next)
+		if (ra_ref_eq(ra__envelope_of((ra_slink_t *)l)->from, a))
+			return true;
+	return false;
+}
+
+/*
+ * Has every message `a` sent left this shard for good? Once it moves, its
+ * sends leave from the thief; one of its earlier messages still here
+ * could arrive after them and break its per-sender order: one parked for
+ * a target that is migrating, one queued in an outbox behind an earlier
+ * batch, or one in a batch whose msg_ring may yet fail and be queued
+ * again. Requests are answered right after a reap (ra__steal_serve()),
+ * which settled every batch sent before it, so the last case is a batch
+ * sent during that reap. The outbox to the thief does not count: the
+ * MIGRATE follows `a`'s messages there in the same FIFO.
+ */
+static bool sends_settled(const ra_shard_t *sh, const ra_actor_t *a,
+			  unsigned thief)
+{
+	if (sh->parked.count && chain_from(sh->parked.head, a->ref))
+		return false;
+	for (unsigned d = 0; d < sh->nshards; d++) {
+		const ra_outbox_t *ob = &sh->out_msgs[d];
+
+		if (d == thief)
+			continue;
+		if (ob->inflight || chain_from(ob->q.head, a->ref))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Hand `a` to `thief`, or refuse (false) because a message to it is in
- * flight. The victim's half of the protocol: store MIGRATING, then read
+ * flight, or one from it has not left this shard for good. The victim's half of the protocol: store MIGRATING, then read
  * the count (ck_pr_fence_store_load() between: see
  * ra__slot_send_begin_any()). A sender that counted before our store is
  * seen here; one that counts after it sees MIGRATING and parks.
@@ -162,6 +198,10 @@ static bool try_migrate(ra_shard_t *sh, ra_actor_t *a, unsigned thief)
 
 	if (!e)
 		return false;
+	if (!sends_settled(sh, a, thief)) {
+		ra__pool_put(sh->pool, e);
+		return false;
+	}
 	ck_pr_store_64(&s->word, w | RA_SLOT_MIGRATING);
 	ck_pr_fence_store_load();
 	if (ck_pr_load_32(&s->inflight)) {
@@ -204,6 +244,16 @@ static void rank(ra_actor_t **best, unsigned *n, unsigned cap, ra_actor_t *a)
 		best[j] = a;
 		if (*n < cap)
 			(*n)++;
+	}
+}
+
+void ra__steal_serve(ra_shard_t *sh)
+{
+	ra_envelope_t *e;
+
+	while ((e = ra__envelope_of(ra__list_fifo_pop(&sh->steal_reqs)))) {
+		ra__steal_request(sh, e->u.steal.thief, e->u.steal.load);
+		ra__envelope_release(sh, e);
 	}
 }
 

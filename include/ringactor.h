@@ -339,7 +339,8 @@ enum ra_placement {
 /*
  * ra_spawn_opts_t.flags. RA_SPAWN_STEALABLE: the actor may be migrated to
  * another shard by work stealing while it is quiescent (not running, no
- * I/O of its own pending, no message to it in flight). Its state moves
+ * I/O of its own pending, no message to it in flight, none it sent still
+ * waiting on its shard). Its state moves
  * with it; references stay valid; ra_shard_id() tells where it runs now.
  * Cross-shard sends to it cost one extra atomic increment (see
  * docs/architecture.md). Independent of placement, which only picks the
@@ -1194,7 +1195,9 @@ typedef struct ra_stats {
 	uint64_t actors_live;
 	uint64_t msgs_local;	  /* sends to an actor on the sender's shard */
 	uint64_t msgs_remote;	  /* sends that crossed shards */
-	uint64_t msgs_delivered;  /* behavior calls for user messages */
+	uint64_t msgs_delivered;  /* behavior calls, I/O completions excepted:
+				     user messages, timer ticks, EXIT, DOWN,
+				     REPLY and TIMEOUT */
 	uint64_t dead_letters;	  /* sends refused with -ESRCH (from shards or
 				     not) + lost in flight */
 	uint64_t msgring_batches; /* IORING_OP_MSG_RING SQEs for messages */
@@ -1212,6 +1215,7 @@ typedef struct ra_stats {
 	 * refusals_below_margin (the victim's own load no longer exceeds the
 	 * thief's by the margin, or it is shutting down), refusals_in_flight
 	 * (a candidate had a message to it in flight when the victim checked,
+	 * or one it sent had not yet left the victim's shard for good,
 	 * or was made stealable at run time and its shard's round of
 	 * acknowledgements had not ended; see ra_set_stealable()),
 	 * refusals_not_quiescent (stealable actors there, but each running

@@ -67,6 +67,8 @@ void ra__send_park_retry(struct ra_shard *sh);
 void ra__timers_expire(struct ra_shard *sh);
 /* actors/steal.c and actors/fence.c: work stealing. */
 void ra__steal_maybe(struct ra_shard *sh, uint64_t now);
+/* Answer the steal requests the last reap brought (after it). */
+void ra__steal_serve(struct ra_shard *sh);
 void ra__steal_offer(struct ra_shard *sh, uint64_t now);
 void ra__fence_kick(struct ra_shard *sh);
 

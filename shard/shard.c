@@ -128,6 +128,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	ra__runq_init(&sh->runq);
 	ra__list_init(&sh->actors);
 	ra__list_fifo_init(&sh->parked);
+	ra__list_fifo_init(&sh->steal_reqs);
 	if (ra__msgring_shard_init(sh) < 0 || ra__actor_shard_init(sh) < 0) {
 		ra__shard_fini(sh);
 		return -ENOMEM;
@@ -168,26 +169,57 @@ static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
 	}
 }
 
-/* Reap up to REAP_BATCH CQEs; returns how many. */
-static unsigned reap(ra_shard_t *sh)
+/* Handle up to REAP_BATCH CQEs; returns how many there were. */
+static unsigned reap_batch(ra_shard_t *sh)
 {
 	struct io_uring_cqe *cqes[REAP_BATCH];
-	/* Batches whose SQEs were all in the kernel before we looked. */
-	unsigned settled = io_uring_sq_ready(&sh->ring) ? 0 : sh->nsent;
-	unsigned n;
+	unsigned n = io_uring_peek_batch_cqe(&sh->ring, cqes, REAP_BATCH);
 
-	/* CQEs the kernel parked on its overflow list need an enter. */
-	if (ra_unlikely(IO_URING_READ_ONCE(*sh->ring.sq.kflags) &
-			IORING_SQ_CQ_OVERFLOW))
-		(void)io_uring_get_events(&sh->ring);
-	n = io_uring_peek_batch_cqe(&sh->ring, cqes, REAP_BATCH);
 	for (unsigned i = 0; i < n; i++) {
 		/* Copy out: handling may submit, never reuse, CQ slots. */
 		handle_cqe(sh, cqes[i]->user_data, cqes[i]->res);
 	}
 	io_uring_cq_advance(&sh->ring, n);
+	return n;
+}
+
+static bool cq_overflowed(const ra_shard_t *sh)
+{
+	return IO_URING_READ_ONCE(*sh->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW;
+}
+
+/*
+ * Reap every CQE that was there when we looked (and a few that came
+ * since); returns how many. Then settle our msg_ring batches: a batch
+ * whose SQE was in the kernel before we looked has either reached its
+ * target or posted its failure CQE before we looked (the kernel runs
+ * msg_ring inline at submit, mailbox/msgring.h), and that CQE is among
+ * the ones just handled, so the batch is done with. That holds only if
+ * we handled all of them: when the CQ was full, failures may wait on the
+ * kernel's overflow list, so with overflow left nothing is settled (a
+ * later reap will), and a batch never counts as sent while its failure
+ * is still to come: a later batch to that shard could overtake it.
+ */
+static unsigned reap(ra_shard_t *sh)
+{
+	/* Batches whose SQEs were all in the kernel before we looked. */
+	unsigned settled = io_uring_sq_ready(&sh->ring) ? 0 : sh->nsent;
+	unsigned want, got, n = 0;
+
+	/* CQEs the kernel parked on its overflow list need an enter. */
+	if (ra_unlikely(cq_overflowed(sh)))
+		(void)io_uring_get_events(&sh->ring);
+	want = io_uring_cq_ready(&sh->ring);
+	do {
+		got = reap_batch(sh);
+		n += got;
+	} while (got && n < want);
+	if (ra_unlikely(cq_overflowed(sh)))
+		settled = 0;
 	if (settled)
 		ra__msgring_reaped(sh, settled);
+	if (ra_unlikely(sh->steal_reqs.count))
+		ra__steal_serve(sh);
 	return n;
 }
 
@@ -199,8 +231,7 @@ static void submit(ra_shard_t *sh)
 
 static bool cq_has_work(ra_shard_t *sh)
 {
-	return io_uring_cq_ready(&sh->ring) ||
-	       (IO_URING_READ_ONCE(*sh->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW);
+	return io_uring_cq_ready(&sh->ring) || cq_overflowed(sh);
 }
 
 static void steal_check(ra_shard_t *sh)

@@ -115,6 +115,12 @@ typedef struct ra_shard {
 	uint64_t load_pub;		/* last value stored to `load` */
 	/* Sends waiting out a migration (envelopes); empty, one branch. */
 	ra_fifo_t parked;
+	/*
+	 * Steal requests of this reap (envelopes), answered after it
+	 * (ra__steal_serve()), when our batches of the last pass are
+	 * settled; empty, one branch.
+	 */
+	ra_fifo_t steal_reqs;
 	bool steal_on;			/* stealing enabled by the config */
 	bool steal_got;			/* an actor arrived since our last attempt */
 	bool steal_tried;		/* our last attempt sent requests */
