@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential autoconf automake libtool pkg-config
       liburing-dev libck-dev redis-tools redis-server gnuplot-nox
-      procps)
+      procps groff-base)
 
 missing=()
 for p in "${pkgs[@]}"; do
