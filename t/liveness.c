@@ -19,20 +19,32 @@
 #include "testutil.h"
 
 #define MAX_SHARDS 4
-#define CHUNK 1000		/* messages a producer sends per message */
+#define CHUNK 250		/* messages a producer sends per message */
 #define SPAWN_CHUNK 64		/* children a spawner starts per message */
 /*
- * A producer keeps at most this many of its messages undelivered: past
- * it, it only re-posts itself (its shard stays saturated) until the
- * consumers catch up, so a shard that never delivers cannot fill memory
- * before the deadline. Saturating actors stop only when main says so,
- * after the check: a case passes only if its traffic arrived while every
- * one of them still ran (`running` counts them), however slowly a loaded
- * machine schedules the consumers.
+ * Flow control, so that a shard that never delivers cannot fill memory
+ * before the deadline: a consumer acknowledges every ACK_EVERY messages
+ * with a message back, and a producer keeps at most WINDOW messages not
+ * yet acknowledged. With a full window it computes (SPIN_NS) and re-posts
+ * itself, so its shard stays saturated. The acknowledgements must cross
+ * back into the producer's busy shard: with passes that never end, a
+ * window is refilled once per endless pass, and the REQUIRED messages a
+ * case waits for take far longer than its deadline. Saturating actors
+ * stop only when main says so, after the check: a case passes only if
+ * its traffic arrived while every one of them still ran (`running`).
  */
-#define WINDOW 100000
+#define ACK_EVERY 250
+#define WINDOW 1000
+#define SPIN_NS 20000
+#define REQUIRED 200000
+/*
+ * Every consumer's share when every shard produces: each shard's own
+ * producer saturates it, so consumers get a turn per pass; the producer
+ * case above is the one sized to outlast a starving runtime's deadline.
+ */
+#define REQUIRED_EACH 20000
 
-enum { MSG_GO = 1, MSG_DATA, MSG_PING, MSG_CRASH };
+enum { MSG_GO = 1, MSG_DATA, MSG_PING, MSG_CRASH, MSG_ACK };
 
 /* Told to stop by main once a case has seen what it waits for. */
 static atomic_int stop_flag;
@@ -79,11 +91,10 @@ struct data {
 
 struct consumer {
 	uint32_t next[MAX_SHARDS];	/* next seq expected per producer */
+	uint32_t unacked[MAX_SHARDS];	/* received, not yet acknowledged */
 };
 
 static atomic_long received[MAX_SHARDS];
-/* Messages of producer i delivered, for its window. */
-static atomic_long delivered[MAX_SHARDS];
 static atomic_int fifo_errors;
 static uint64_t consume_ns;
 
@@ -96,12 +107,17 @@ static int consumer_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	if (m->type != MSG_DATA || m->len != sizeof(d))
 		return 0;
 	memcpy(&d, m->data, sizeof(d));
-	if (d.producer >= MAX_SHARDS || d.seq != ++c->next[d.producer])
+	if (d.producer >= MAX_SHARDS || d.seq != ++c->next[d.producer]) {
 		atomic_fetch_add(&fifo_errors, 1);
-	else
-		atomic_fetch_add(&delivered[d.producer], 1);
+		return 0;
+	}
 	if (consume_ns)
 		spin_ns(consume_ns);
+	if (++c->unacked[d.producer] == ACK_EVERY) {
+		(void)ra_send(self, m->from, MSG_ACK, &c->unacked[d.producer],
+			      sizeof(uint32_t));
+		c->unacked[d.producer] = 0;
+	}
 	atomic_fetch_add(&received[ra_shard_id(self)], 1);
 	return 0;
 }
@@ -126,6 +142,7 @@ struct producer {
 	struct producer_arg a;
 	uint32_t seq[MAX_SHARDS];
 	long sent;
+	long acked;
 };
 
 /* Producer arguments live here: init runs after spawn has returned. */
@@ -146,12 +163,19 @@ static int producer_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 	struct producer *p = state;
 
 	long before = p->sent;
+	uint32_t n;
 
-	(void)m;
+	if (m->type == MSG_ACK && m->len == sizeof(n)) {
+		memcpy(&n, m->data, sizeof(n));
+		p->acked += n;
+		return 0;
+	}
 	if (must_stop(self))
 		return 0;
-	if (p->sent - atomic_load(&delivered[p->a.index]) >= WINDOW)
+	if (p->sent - p->acked + CHUNK > WINDOW) {
+		spin_ns(SPIN_NS);
 		return ra_send(self, ra_self(self), MSG_GO, NULL, 0);
+	}
 	for (unsigned i = 0; i < CHUNK; i++) {
 		unsigned t = i % p->a.ntargets;
 		struct data d = { p->a.index, ++p->seq[t] };
@@ -372,10 +396,8 @@ static ra_runtime_t *runtime(unsigned nshards)
 	atomic_store(&children, 0);
 	atomic_store(&round_trips, 0);
 	atomic_store(&exits_seen, 0);
-	for (unsigned i = 0; i < MAX_SHARDS; i++) {
+	for (unsigned i = 0; i < MAX_SHARDS; i++)
 		atomic_store(&received[i], 0);
-		atomic_store(&delivered[i], 0);
-	}
 	return rt;
 }
 
@@ -457,7 +479,7 @@ static void test_producer(void)
 	consume_ns = 1000;
 	pa->targets[0] = spawn_on(rt, &consumer_def, NULL, 1);
 	spawn_on(rt, &producer_def, pa, 0);
-	reached = wait_long(&received[1], 2 * CHUNK);
+	reached = wait_long(&received[1], REQUIRED);
 	ok(while_running(reached, 1),
 	   "producer: the consumer receives while the producer runs");
 	diag("received %ld of %ld sent", atomic_load(&received[1]),
@@ -485,7 +507,7 @@ static void test_all_shards(unsigned nshards)
 		spawn_on(rt, &producer_def, pa, s);
 	}
 	for (unsigned s = 0; s < nshards; s++)
-		all = wait_long(&received[s], 2 * CHUNK) && all;
+		all = wait_long(&received[s], REQUIRED_EACH) && all;
 	ok(while_running(all, (int)nshards),
 	   "%u shards, all producing: every consumer receives while the "
 	   "producers run", nshards);
