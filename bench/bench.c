@@ -340,6 +340,7 @@ void bench_opts_init(struct bench_opts *o, const char *name, int ops,
 	o->floor = true;
 	o->idle = true;
 	o->idle_poll_ns = RA_DEFAULT_IDLE_POLL_NS;
+	o->taskrun = "coop";
 	o->pass_runs = RA_DEFAULT_PASS_RUNS;
 	o->pass_ns = RA_DEFAULT_PASS_NS;
 	o->idle_window_s = BENCH_IDLE_WINDOW_S;
@@ -361,6 +362,8 @@ static void usage(FILE *f, const struct bench_opts *o)
 		"  --idle-poll NS   shard idle poll before sleeping "
 		"(default %" PRIu64 ")\n"
 		"  --no-msg-timing  runtime without per-message HDRs\n"
+		"  --taskrun MODE   shard rings run task work: coop "
+		"(default), ipi or defer\n"
 		"  --pass-runs N    actor runs per shard loop pass "
 		"(default %u)\n"
 		"  --pass-ns NS     ns of work per shard loop pass "
@@ -398,7 +401,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		OPT_BATCHES = 256, OPT_WARMUP, OPT_ROUNDS, OPT_OPS, OPT_QUICK,
 		OPT_SHARDS, OPT_NO_PIN, OPT_IDLE_POLL, OPT_NO_MSG_TIMING,
 		OPT_NO_FLOOR, OPT_NO_IDLE, OPT_JSON, OPT_HGRM, OPT_HGRM_DIR,
-		OPT_ONLY, OPT_PASS_RUNS, OPT_PASS_NS,
+		OPT_ONLY, OPT_PASS_RUNS, OPT_PASS_NS, OPT_TASKRUN,
 	};
 	static const struct option lopts[] = {
 		{ "batches", required_argument, NULL, OPT_BATCHES },
@@ -418,6 +421,7 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		{ "only", required_argument, NULL, OPT_ONLY },
 		{ "pass-runs", required_argument, NULL, OPT_PASS_RUNS },
 		{ "pass-ns", required_argument, NULL, OPT_PASS_NS },
+		{ "taskrun", required_argument, NULL, OPT_TASKRUN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -498,6 +502,12 @@ int bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 				goto bad;
 			o->pass_ns = (uint64_t)v;
 			break;
+		case OPT_TASKRUN:
+			if (strcmp(optarg, "coop") && strcmp(optarg, "ipi") &&
+			    strcmp(optarg, "defer"))
+				goto bad;
+			o->taskrun = optarg;
+			break;
 		case 'h':
 			usage(stdout, o);
 			return 1;
@@ -542,6 +552,10 @@ void bench_opts_config(const struct bench_opts *o, ra_config_t *cfg)
 	cfg->idle_poll_ns = o->idle_poll_ns;
 	cfg->pass_runs = o->pass_runs;
 	cfg->pass_ns = o->pass_ns;
+	if (!strcmp(o->taskrun, "ipi"))
+		cfg->flags |= RA_CFG_TASKRUN_IPI;
+	else if (!strcmp(o->taskrun, "defer"))
+		cfg->flags |= RA_CFG_TASKRUN_DEFER;
 }
 
 void bench_print_header(FILE *f, const struct bench_opts *o,
@@ -549,11 +563,12 @@ void bench_print_header(FILE *f, const struct bench_opts *o,
 {
 	fprintf(f, "# %s: nproc=%ld (allowed %ld) kernel=%s %s | shards=%u "
 		"pin=%s idle_poll=%" PRIu64 "ns msg_timing=%s pass=%u runs/%"
-		PRIu64 "ns | ops/batch=%d "
+		PRIu64 "ns taskrun=%s | ops/batch=%d "
 		"warmup=%d batches=%d rounds=%d%s%s%s\n",
 		o->name, m->nproc, m->nallowed, m->kernel, m->arch, o->shards,
 		o->pin ? "yes" : "no", o->idle_poll_ns,
-		o->msg_timing ? "on" : "off", o->pass_runs, o->pass_ns, o->ops,
+		o->msg_timing ? "on" : "off", o->pass_runs, o->pass_ns,
+		o->taskrun, o->ops,
 		o->warmup, o->batches,
 		o->rounds,
 		o->quick || o->batches < BENCH_MIN_BATCHES ?

@@ -205,6 +205,7 @@ void bench_machine_get(struct bench_machine *m);
  *   --idle-poll NS  shard idle poll before sleeping (library default)
  *   --no-msg-timing  set ra_config_t.timing_sample = 0
  *   --pass-runs N, --pass-ns NS  ra_config_t.pass_runs, pass_ns
+ *   --taskrun MODE  coop (default), ipi, defer: RA_CFG_TASKRUN_*
  *   --no-floor    skip the raw floor run
  *   --no-idle     skip the idle CPU measurement
  *   --json FILE   append results to FILE (a JSON array)
@@ -231,6 +232,7 @@ struct bench_opts {
 	uint64_t idle_poll_ns;	/* ra_config_t.idle_poll_ns */
 	unsigned pass_runs;	/* ra_config_t.pass_runs */
 	uint64_t pass_ns;	/* ra_config_t.pass_ns */
+	const char *taskrun;	/* "coop", "ipi", "defer": RA_CFG_TASKRUN_* */
 	double idle_window_s;	/* wall time of the idle CPU measurement */
 	const char *json_path;	/* NULL: no JSON */
 	const char *hgrm_path;	/* NULL: no .hgrm */

@@ -135,6 +135,18 @@ typedef struct ra_msg {
 /* ra_config_t.flags */
 #define RA_CFG_PIN_CPUS		(1u << 0) /* pin shard i to online CPU i % ncpu */
 #define RA_CFG_NO_STEAL		(1u << 1) /* no shard ever steals or is robbed */
+/*
+ * How the kernel runs a shard ring's task work (socket completions):
+ * by default cooperatively (IORING_SETUP_COOP_TASKRUN with TASKRUN_FLAG:
+ * no interrupt of a busy shard; its poll enters the kernel when the ring
+ * says work waits). RA_CFG_TASKRUN_IPI: at once, by interrupting the
+ * shard thread (the kernel's default). RA_CFG_TASKRUN_DEFER:
+ * IORING_SETUP_DEFER_TASKRUN, only when the shard enters the kernel
+ * (msg_ring into the ring too). docs/results.md compares them. Kernels
+ * without a mode fall back to the one before it.
+ */
+#define RA_CFG_TASKRUN_IPI	(1u << 2)
+#define RA_CFG_TASKRUN_DEFER	(1u << 3)
 
 typedef struct ra_config {
 	/*
@@ -217,7 +229,7 @@ RA_API void ra_config_init_size(ra_config_t *cfg, size_t size);
  * power of two or > 32768, actor_budget, pass_runs or pass_ns 0,
  * timing_sample not 0 or a power of two, idle_poll_max_ns <
  * idle_poll_ns, steal_batch > 64, steal_backoff_min_ns >
- * steal_backoff_max_ns, out NULL); -ENOMEM; -ENOSYS (kernel without
+ * steal_backoff_max_ns, both RA_CFG_TASKRUN_* flags, out NULL); -ENOMEM; -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing

@@ -112,7 +112,7 @@ RA_COLD int ra__inject_create(ra_runtime_t *rt)
 		return -ENOMEM;
 	pthread_mutex_init(&in->lock, NULL);
 	rt->inject = in;
-	ret = ra__ring_setup(&in->ring, 64, false);
+	ret = ra__ring_setup(&in->ring, 64, false, RA_RING_TASKRUN_IPI);
 	if (ret < 0)
 		return ret;
 	in->ready = true;

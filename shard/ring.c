@@ -62,21 +62,23 @@ static RA_COLD void explain_setup_failure(int err)
 }
 
 RA_COLD int ra__ring_setup(struct io_uring *ring, unsigned entries,
-			   bool single_issuer)
+			   bool single_issuer, unsigned taskrun)
 {
 	struct io_uring_params p;
+	const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	const unsigned si = single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0;
 	/*
 	 * Flags in the order we give them up when an older kernel says
-	 * EINVAL: SINGLE_ISSUER (6.0) lets the kernel skip submit locking;
-	 * SUBMIT_ALL (5.18) keeps one bad SQE from stalling the rest.
+	 * EINVAL: the task-work mode (COOP_TASKRUN and TASKRUN_FLAG 5.19,
+	 * DEFER_TASKRUN 6.1; see shard/ring.h); SINGLE_ISSUER (6.0) lets the
+	 * kernel skip submit locking; SUBMIT_ALL (5.18) keeps one bad SQE
+	 * from stalling the rest.
 	 */
 	unsigned flag_sets[] = {
-		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-			IORING_SETUP_SUBMIT_ALL |
-			(single_issuer ? IORING_SETUP_SINGLE_ISSUER : 0),
-		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-			IORING_SETUP_SUBMIT_ALL,
-		IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+		base | IORING_SETUP_SUBMIT_ALL | si | (si ? taskrun : 0),
+		base | IORING_SETUP_SUBMIT_ALL | si,
+		base | IORING_SETUP_SUBMIT_ALL,
+		base,
 	};
 	int ret = -EINVAL;
 

@@ -52,13 +52,46 @@ static inline unsigned ra__ring_ud_shard(uint64_t ud)
 }
 
 /*
+ * How a shard's ring runs task work (socket completions, a msg_ring into
+ * a DEFER_TASKRUN ring), ra_config_t.flags picking one:
+ *
+ *   RA_RING_TASKRUN_IPI    the kernel interrupts the shard thread to run
+ *                          it at once (no flag; an IPI per completion)
+ *   RA_RING_TASKRUN_COOP   COOP_TASKRUN | TASKRUN_FLAG: no interrupt; it
+ *                          runs at the shard's next entry to the kernel,
+ *                          and the SQ flag IORING_SQ_TASKRUN tells the
+ *                          user-space poll to enter (io_uring_get_events)
+ *   RA_RING_TASKRUN_DEFER  DEFER_TASKRUN | TASKRUN_FLAG: deferred to the
+ *                          shard's own entries, msg_ring into the ring too
+ *
+ * Measured in docs/results.md ("Task work"); COOP is the default.
+ */
+#define RA_RING_TASKRUN_IPI	0u
+#define RA_RING_TASKRUN_COOP	(IORING_SETUP_COOP_TASKRUN | \
+				 IORING_SETUP_TASKRUN_FLAG)
+#define RA_RING_TASKRUN_DEFER	(IORING_SETUP_DEFER_TASKRUN | \
+				 IORING_SETUP_TASKRUN_FLAG)
+
+/*
  * Set up a shard's ring in the thread that will use it. `single_issuer`
- * asks for IORING_SETUP_SINGLE_ISSUER (falls back without it on kernels
- * that refuse it). Returns 0 or -errno; on failure ra_last_error() says
- * which limit refused io_uring and what to check.
+ * asks for IORING_SETUP_SINGLE_ISSUER, `taskrun` for one of the modes
+ * above (single issuers only); each falls back on kernels that refuse it.
+ * Returns 0 or -errno; on failure ra_last_error() says which limit
+ * refused io_uring and what to check.
  */
 int ra__ring_setup(struct io_uring *ring, unsigned entries,
-		   bool single_issuer);
+		   bool single_issuer, unsigned taskrun);
+
+/*
+ * Task work is waiting for this ring's thread to enter the kernel (a
+ * ring set up with TASKRUN_FLAG), or CQEs wait on its overflow list:
+ * io_uring_get_events() posts them.
+ */
+static inline bool ra__ring_needs_enter(const struct io_uring *ring)
+{
+	return IO_URING_READ_ONCE(*ring->sq.kflags) &
+	       (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW);
+}
 
 /* Does this kernel support IORING_OP_MSG_RING? 0, -ENOSYS, or -errno. */
 int ra__ring_probe_msg_ring(struct io_uring *ring);

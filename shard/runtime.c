@@ -134,6 +134,12 @@ static int check_config(const ra_config_t *cfg)
 		ra__errors_set("ra_runtime_create: actor_budget must be > 0");
 		return -EINVAL;
 	}
+	if ((cfg->flags & RA_CFG_TASKRUN_IPI) &&
+	    (cfg->flags & RA_CFG_TASKRUN_DEFER)) {
+		ra__errors_set("ra_runtime_create: RA_CFG_TASKRUN_IPI and "
+			       "RA_CFG_TASKRUN_DEFER exclude each other");
+		return -EINVAL;
+	}
 	if (cfg->pass_runs == 0 || cfg->pass_ns == 0) {
 		ra__errors_set("ra_runtime_create: pass_runs and pass_ns must "
 			      "be > 0");

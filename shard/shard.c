@@ -189,6 +189,17 @@ static bool cq_overflowed(const ra_shard_t *sh)
 }
 
 /*
+ * CQEs to reap, or some the kernel would post once we enter it: task
+ * work of a COOP_TASKRUN or DEFER_TASKRUN ring (socket completions, and
+ * on a DEFER one msg_ring batches from other shards), or the overflow
+ * list of a full CQ.
+ */
+static bool cq_has_work(ra_shard_t *sh)
+{
+	return io_uring_cq_ready(&sh->ring) || ra__ring_needs_enter(&sh->ring);
+}
+
+/*
  * Reap every CQE that was there when we looked (and a few that came
  * since); returns how many. Then settle our msg_ring batches: a batch
  * whose SQE was in the kernel before we looked has either reached its
@@ -206,8 +217,8 @@ static unsigned reap(ra_shard_t *sh)
 	unsigned settled = io_uring_sq_ready(&sh->ring) ? 0 : sh->nsent;
 	unsigned want, got, n = 0;
 
-	/* CQEs the kernel parked on its overflow list need an enter. */
-	if (ra_unlikely(cq_overflowed(sh)))
+	/* Task work and the overflow list post their CQEs on an enter. */
+	if (ra_unlikely(ra__ring_needs_enter(&sh->ring)))
 		(void)io_uring_get_events(&sh->ring);
 	want = io_uring_cq_ready(&sh->ring);
 	do {
@@ -227,11 +238,6 @@ static void submit(ra_shard_t *sh)
 {
 	if (io_uring_sq_ready(&sh->ring))
 		(void)io_uring_submit(&sh->ring);
-}
-
-static bool cq_has_work(ra_shard_t *sh)
-{
-	return io_uring_cq_ready(&sh->ring) || cq_overflowed(sh);
 }
 
 static void steal_check(ra_shard_t *sh)
@@ -704,6 +710,16 @@ static void pin(ra_shard_t *sh)
 	(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The ring's task-work mode for ra_config_t.flags (shard/ring.h). */
+static unsigned taskrun_mode(unsigned flags)
+{
+	if (flags & RA_CFG_TASKRUN_IPI)
+		return RA_RING_TASKRUN_IPI;
+	if (flags & RA_CFG_TASKRUN_DEFER)
+		return RA_RING_TASKRUN_DEFER;
+	return RA_RING_TASKRUN_COOP;
+}
+
 /* Tell create how ring set-up went; it waits for every shard. */
 static void report(ra_shard_t *sh, int err)
 {
@@ -750,7 +766,8 @@ void *ra__shard_main(void *arg)
 	if (sh->rt->cfg.flags & RA_CFG_PIN_CPUS)
 		pin(sh);
 	/* Created here: SINGLE_ISSUER binds the ring to its creator. */
-	ret = ra__ring_setup(&sh->ring, sh->rt->cfg.ring_entries, true);
+	ret = ra__ring_setup(&sh->ring, sh->rt->cfg.ring_entries, true,
+			     taskrun_mode(sh->rt->cfg.flags));
 	if (ret == 0)
 		sh->ring_fd = sh->ring.ring_fd;
 	if (ret == 0 && sh->fault_every &&
