@@ -359,7 +359,8 @@ static void per_command(struct text *t, const struct kv_info_env *env,
 
 		if (!calls_of(env, c))
 			continue;
-		if (ra_hdr_create(1, 60000000000LL, 3, &h)) {
+		if (ra_hdr_create(KV_HDR_LOWEST, KV_HDR_HIGHEST,
+				  KV_HDR_SIGFIGS, &h)) {
 			t->err = -ENOMEM;
 			return;
 		}

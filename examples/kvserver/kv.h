@@ -49,6 +49,7 @@
 #include <ringactor.h>
 
 #include "command.h"
+#include "info.h"
 
 #define KV_MSG_REQ	1	/* conn -> keyspace: sub-request */
 #define KV_MSG_REPLY	2	/* keyspace -> conn: sub-reply */
@@ -56,10 +57,6 @@
 #define KV_MSG_EXPIRE	4	/* keyspace -> itself: active expiry tick */
 #define KV_MSG_EXPIRE_MORE 5	/* keyspace -> itself: go on expiring */
 
-/* Latency histograms: 1 ns .. 60 s at 3 significant digits. */
-#define KV_HDR_LOWEST	1
-#define KV_HDR_HIGHEST	60000000000LL
-#define KV_HDR_SIGFIGS	3
 
 /*
  * Set up by main before the first actor is spawned and read-only after,
