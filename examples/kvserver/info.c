@@ -73,6 +73,7 @@ struct shard_head {
 
 struct shard_db {
 	uint64_t keys, expires;
+	int64_t avg_ttl;
 };
 
 int kv_cmd_info(struct kv_exec *x, size_t argc, const struct resp_str *argv)
@@ -94,7 +95,8 @@ int kv_cmd_info(struct kv_exec *x, size_t argc, const struct resp_str *argv)
 	memcpy(buf, &h, sizeof(h));
 	for (i = 0; i < st->ndb; i++) {
 		struct shard_db d = { ks_count(st->db[i]),
-				      ks_volatile(st->db[i]) };
+				      ks_volatile(st->db[i]),
+				      ks_avg_ttl(st->db[i]) };
 
 		memcpy(buf + sizeof(h) + i * sizeof(d), &d, sizeof(d));
 	}
@@ -105,10 +107,15 @@ int kv_cmd_info(struct kv_exec *x, size_t argc, const struct resp_str *argv)
 
 /* ---- merging and writing ---- */
 
+struct tot_db {
+	uint64_t keys, expires;
+	double ttl_weighted;	/* sum of avg_ttl * expires over shards */
+};
+
 struct totals {
 	uint64_t hits, misses, expired;
 	uint32_t ndb;
-	struct shard_db *db;	/* [ndb] */
+	struct tot_db *db;	/* [ndb] */
 };
 
 static int add_part(struct totals *t, const struct kv_part *part)
@@ -140,6 +147,9 @@ static int add_part(struct totals *t, const struct kv_part *part)
 		memcpy(&d, r.p + sizeof(h) + i * sizeof(d), sizeof(d));
 		t->db[i].keys += d.keys;
 		t->db[i].expires += d.expires;
+		/* Shards' estimates, weighted by their keys with a time. */
+		t->db[i].ttl_weighted += (double)d.avg_ttl *
+					 (double)d.expires;
 	}
 	return 0;
 }
@@ -387,11 +397,15 @@ static void keyspace(struct text *t, const struct totals *tot)
 	uint32_t i;
 
 	section(t, "Keyspace");
-	for (i = 0; i < tot->ndb; i++)
-		if (tot->db[i].keys)
+	for (i = 0; i < tot->ndb; i++) {
+		const struct tot_db *d = &tot->db[i];
+
+		if (d->keys)
 			line(t, "db%u:keys=%" PRIu64 ",expires=%" PRIu64
-			     ",avg_ttl=0", i, tot->db[i].keys,
-			     tot->db[i].expires);
+			     ",avg_ttl=%.0f", i, d->keys, d->expires,
+			     d->expires ? d->ttl_weighted / (double)d->expires
+					: 0.0);
+	}
 }
 
 static void render(struct text *t, const struct kv_info_env *env,

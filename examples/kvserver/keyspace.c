@@ -94,6 +94,7 @@ struct keyspace {
 	uint32_t nvol;
 	uint32_t volcap;
 	uint64_t expired;	/* removed because they expired */
+	int64_t avg_ttl;	/* ms, estimated from samples (INFO) */
 	uint64_t rng;		/* xorshift state for sampling */
 };
 
@@ -140,6 +141,7 @@ static void clear(struct keyspace *ks, struct ks_slot *small)
 	ks->vol = NULL;
 	ks->nvol = 0;
 	ks->volcap = 0;
+	ks->avg_ttl = 0;
 }
 
 void ks_destroy(struct keyspace *ks)
@@ -545,10 +547,26 @@ static uint64_t rnd(struct keyspace *ks)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
+/*
+ * Redis' estimate of the average time to live: the mean over the live
+ * keys of a sample, folded in with weight 1/50 (or taken as is while
+ * there is no estimate yet).
+ */
+static void note_ttl(struct keyspace *ks, int64_t sum, unsigned live)
+{
+	int64_t avg;
+
+	if (!live)
+		return;
+	avg = sum / live;
+	ks->avg_ttl = ks->avg_ttl ? ks->avg_ttl / 50 * 49 + avg / 50 : avg;
+}
+
 unsigned ks_expire_sample(struct keyspace *ks, int64_t now, unsigned n,
 			  unsigned *sampled)
 {
-	unsigned k, removed = 0;
+	unsigned k, removed = 0, live = 0;
+	int64_t sum = 0;
 
 	for (k = 0; k < n && ks->nvol > 0; k++) {
 		struct kv_entry *e = ks->vol[rnd(ks) % ks->nvol];
@@ -557,8 +575,20 @@ unsigned ks_expire_sample(struct keyspace *ks, int64_t now, unsigned n,
 			ks_del_entry(ks, e);
 			ks->expired++;
 			removed++;
+		} else if (e->expire_at - now < INT64_MAX / 64 - sum) {
+			/* Times near INT64_MAX would overflow the sum. */
+			sum += e->expire_at - now;
+			live++;
 		}
 	}
 	*sampled = k;
+	note_ttl(ks, sum, live);
+	if (ks->nvol == 0)
+		ks->avg_ttl = 0;
 	return removed;
+}
+
+int64_t ks_avg_ttl(const struct keyspace *ks)
+{
+	return ks->nvol ? ks->avg_ttl : 0;
 }

@@ -143,6 +143,9 @@ struct kv_entry *ks_next(const struct keyspace *ks, size_t *cursor);
 unsigned ks_expire_sample(struct keyspace *ks, int64_t now, unsigned n,
 			  unsigned *sampled);
 
+/* Average time to live of the keys with one, ms, estimated by sampling. */
+int64_t ks_avg_ttl(const struct keyspace *ks);
+
 /* Free a container of `type` (types/); strings have none. */
 void kv_obj_free(enum kv_type type, void *obj);
 
