@@ -1085,6 +1085,13 @@ static const struct fixed fixed_cases[] = {
 	  "GET sk\r\nSELECT 2\r\nGET sk\r\nDEL sk\r\n" QUIT, 0, false },
 	{ "small hash in insertion order", "DEL hh\r\nHSET hh b 1 a 2 c 3\r\n"
 	  "HDEL hh b\r\nHSET hh b 4\r\nHGETALL hh\r\nDEL hh\r\n" QUIT, 0, false },
+	{ "sorted set scores: -0 is 0 while small, -0 once big",
+	  "DEL za zb zc\r\nZADD za -0 a\r\nZSCORE za a\r\n"
+	  "ZADD za INCR -0.0 b\r\nZSCORE za b\r\n"
+	  "ZADD zb 1 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb -0 a\r\nZSCORE zb a\r\n"
+	  "ZADD zc -0 a\r\nZADD zc 1 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nZSCORE zc a\r\n"
+	  "ZADD zc -0 c\r\nZRANGE zc 0 -1 WITHSCORES\r\nDEL za zb zc\r\n"
+	  QUIT, 0, false },
 	{ "small integer set in numeric order", "DEL ss\r\n"
 	  "SADD ss 30 -2 100 7\r\nSMEMBERS ss\r\nSPOP ss 9\r\n" QUIT, 0, false },
 };
