@@ -25,8 +25,13 @@
  * test waits 3 ms), or thousands of seconds apart, so no order of two
  * times depends on when a server read its clock.
  *
+ * One step in ten sends a pipeline of 2 to 30 commands at once (most of
+ * the stream's commands), a quarter of them in the inline form, so that
+ * replies of commands on different shards must come back in request
+ * order.
+ *
  * RA_SEED replays a run (its seed is printed); RA_DIFF_COMMANDS sets the
- * stream's length (default 10000).
+ * stream's length in commands (default 10000).
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -284,7 +289,8 @@ static void expire_value(struct cmd *c, bool ms, bool absolute)
 /* ------------------------------------------------------------------ */
 
 static struct rc_conn ca, cb;	/* the stream's connections */
-static unsigned long ndiff, nrun;
+static unsigned long ndiff, nrun, nbatched, ninline;
+static bool in_batch;		/* generating a pipelined batch */
 
 /* Print bytes with CR, LF, NUL and the rest escaped. */
 static void esc(char *dst, size_t dsz, const char *p, size_t n)
@@ -449,29 +455,22 @@ static void send_both(const struct cmd *c)
  * Run `c` on both and compare. Returns redis-server's reply (the
  * caller frees it) for generators that adapt to the state.
  */
+static void check_one(struct cmd *c, struct rc_reply *a, struct rc_reply *b);
+
 static struct rc_reply run(struct cmd *c)
 {
 	struct rc_reply a, b;
-	char ea[400], eb[400];
 	int ra, rb;
 
 	send_both(c);
 	ra = rc_read(&ca, &a);
 	rb = rc_read(&cb, &b);
-	nrun++;
 	if (ra || rb) {
 		show_cmd(c);
 		diag("  read failed: redis %d, kvserver %d", ra, rb);
 		bail_out("a server stopped answering");
 	}
-	if (!replies_match(c, &a, &b) && ndiff++ < 10) {
-		diag("difference at command %lu:", nrun);
-		show_cmd(c);
-		esc(ea, sizeof(ea), a.raw, a.rawlen);
-		esc(eb, sizeof(eb), b.raw, b.rawlen);
-		diag("  redis:    %s", ea);
-		diag("  kvserver: %s", eb);
-	}
+	check_one(c, &a, &b);
 	if (c->sleep_after)
 		sleep_ms(3);
 	rc_reply_free(&b);
@@ -585,6 +584,8 @@ static void gen_dbsize(struct cmd *c)
 	name(c, "EXISTS");
 	for (i = 0; i < NKEYS; i++)
 		arg(c, keys[i].p, keys[i].len);
+	if (in_batch)
+		return;		/* no command may run in between */
 	run_free(c);
 	name(c, "DBSIZE");
 }
@@ -686,6 +687,15 @@ static void gen_spop(struct cmd *c)
 	struct rc_reply card;
 	const struct bytes *k = &keys[rn(NKEYS)];
 
+	if (in_batch) {
+		/* More than the member pool holds: the whole set, surely. */
+		name(c, "SPOP");
+		arg(c, k->p, k->len);
+		argf(c, "%u", 100 + rn(3));
+		c->cmp = CMP_SORTED;
+		c->keep_arity = true;
+		return;
+	}
 	name(c, "SCARD");
 	arg(c, k->p, k->len);
 	card = run(c);
@@ -1002,26 +1012,140 @@ static void mangle_arity(struct cmd *c)
 	}
 }
 
-static void step(void)
+static void gen_any(struct cmd *c)
 {
-	struct cmd c = { 0 };
 	unsigned w = rn(100);
 
 	if (w < 30)
-		gen_string(&c);
+		gen_string(c);
 	else if (w < 45)
-		gen_keys(&c);
+		gen_keys(c);
 	else if (w < 57)
-		gen_list(&c);
+		gen_list(c);
 	else if (w < 69)
-		gen_set_type(&c);
+		gen_set_type(c);
 	else if (w < 79)
-		gen_hash(&c);
+		gen_hash(c);
 	else if (w < 93)
-		gen_zset(&c);
+		gen_zset(c);
 	else
-		gen_server(&c);
-	mangle_arity(&c);
+		gen_server(c);
+	mangle_arity(c);
+}
+
+/*
+ * The inline form of `c` when it has one that splits back into the same
+ * arguments: printable bytes, no blanks or quotes, none empty.
+ */
+static bool inline_form(const struct cmd *c, char **buf, size_t *len)
+{
+	size_t n = 0, i, k;
+	int a;
+
+	for (a = 0; a < c->argc; a++) {
+		if (c->argl[a] == 0)
+			return false;
+		for (i = 0; i < c->argl[a]; i++) {
+			unsigned char ch = (unsigned char)c->argv[a][i];
+
+			if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\'')
+				return false;
+		}
+		n += c->argl[a] + 1;
+	}
+	*buf = malloc(n + 2);
+	for (a = 0, k = 0; a < c->argc; a++) {
+		memcpy(*buf + k, c->argv[a], c->argl[a]);
+		k += c->argl[a];
+		(*buf)[k++] = a + 1 < c->argc ? ' ' : '\r';
+	}
+	(*buf)[k++] = '\n';
+	*len = k;
+	return true;
+}
+
+/* Compare one reply of `c` from each server; the caller frees both. */
+static void check_one(struct cmd *c, struct rc_reply *a, struct rc_reply *b)
+{
+	char ea[400], eb[400];
+
+	nrun++;
+	if (!replies_match(c, a, b) && ndiff++ < 10) {
+		diag("difference at command %lu:", nrun);
+		show_cmd(c);
+		esc(ea, sizeof(ea), a->raw, a->rawlen);
+		esc(eb, sizeof(eb), b->raw, b->rawlen);
+		diag("  redis:    %s", ea);
+		diag("  kvserver: %s", eb);
+	}
+}
+
+/*
+ * A pipeline: up to 30 commands sent at once, inline now and then, the
+ * replies read after, so that kvserver must put replies of commands on
+ * different shards back in request order. A 1-2 ms expiry ends a batch
+ * (the wait after it must come before the next command).
+ */
+static void batch(void)
+{
+	struct cmd cs[30];
+	char *buf = NULL, *il;
+	size_t len = 0, cap = 0, il_len;
+	unsigned k = 2 + rn(29), i, n = 0;
+
+	memset(cs, 0, sizeof(cs));
+	in_batch = true;
+	for (i = 0; i < k; i++) {
+		gen_any(&cs[i]);
+		n++;
+		if (rn(4) == 0 && inline_form(&cs[i], &il, &il_len)) {
+			if (len + il_len > cap) {
+				cap = (len + il_len) * 2;
+				buf = realloc(buf, cap);
+			}
+			memcpy(buf + len, il, il_len);
+			len += il_len;
+			free(il);
+			ninline++;
+		} else {
+			rc_encode(&buf, &len, &cap, cs[i].argc,
+				  (const char *const *)cs[i].argv,
+				  cs[i].argl);
+		}
+		if (cs[i].sleep_after)
+			break;
+	}
+	in_batch = false;
+	if (rc_send(&ca, buf, len) || rc_send(&cb, buf, len))
+		bail_out("cannot send to a server");
+	for (i = 0; i < n; i++) {
+		struct rc_reply a, b;
+
+		if (rc_read(&ca, &a) || rc_read(&cb, &b)) {
+			show_cmd(&cs[i]);
+			bail_out("a server stopped answering a pipeline");
+		}
+		check_one(&cs[i], &a, &b);
+		rc_reply_free(&a);
+		rc_reply_free(&b);
+	}
+	nbatched += n;
+	if (n && cs[n - 1].sleep_after)
+		sleep_ms(3);
+	for (i = 0; i < n; i++)
+		cmd_reset(&cs[i]);
+	free(buf);
+}
+
+static void step(void)
+{
+	struct cmd c = { 0 };
+
+	if (rn(10) == 0) {
+		batch();
+		return;
+	}
+	gen_any(&c);
 	run_free(&c);
 }
 
@@ -1288,7 +1412,6 @@ int main(int argc, char **argv)
 	unsigned long long seed = tap_env_ull("RA_SEED", 0);
 	unsigned long long count = tap_env_ull("RA_DIFF_COMMANDS", 10000);
 	const char *scale = getenv("RA_TEST_TIME_SCALE");
-	unsigned long long i;
 
 	if (argc != 3)
 		bail_out("usage: kvdiff REDIS_PORT KVSERVER_PORT");
@@ -1313,10 +1436,11 @@ int main(int argc, char **argv)
 		args(&c, "FLUSHALL");
 		run_free(&c);
 	}
-	for (i = 0; i < count; i++)
+	while (nrun < count)
 		step();
-	ok(ndiff == 0, "%lu commands (seed %llu): %lu different replies",
-	   nrun, seed, ndiff);
+	ok(ndiff == 0, "%lu commands (seed %llu; %lu in pipelines, %lu of "
+	   "them inline): %lu different replies", nrun, seed, nbatched,
+	   ninline, ndiff);
 	fixed_tests();
 	big_tests();
 	rc_close(&ca);
