@@ -894,6 +894,10 @@ static void gen_unknown(struct cmd *c)
 	static const struct bytes names[] = {
 		B("FOO"), B("foo\r\nbar"), B("x\0y"), B("getx"), B(""),
 		B("MULTI2"), B("\xff"),
+		/* Longer than the 128 bytes Redis quotes of a name. */
+		B("0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij"
+		  "0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij"
+		  "0123456789"),
 	};
 	const struct bytes *nm = &names[rn(sizeof(names) / sizeof(names[0]))];
 	unsigned n = rn(5), i;
@@ -1200,6 +1204,12 @@ static const struct fixed fixed_cases[] = {
 	{ "commands before garbage are answered",
 	  "PING\r\n*1\r\n$4\r\nPING\r\n*x\r\nPING\r\n", 0, false },
 	{ "QUIT ends the pipeline", "PING\r\nQUIT\r\nPING\r\n", 0, false },
+	{ "QUIT waits for the replies before it",
+	  "SET q 1\r\nMGET q k1 k2 k3 k4\r\nDEL q\r\nQUIT\r\nGET q\r\n", 0,
+	  false },
+	{ "a protocol error waits for the replies before it",
+	  "SET g 1\r\nMGET g k1 k2 k3 k4\r\nDEL g\r\n*x\r\nPING\r\n", 0,
+	  false },
 	{ "QUIT with arguments", "*2\r\n$4\r\nQUIT\r\n$1\r\nx\r\nPING\r\n", 0, false },
 	{ "CLIENT SETNAME then GETNAME", "CLIENT GETNAME\r\n"
 	  "CLIENT SETNAME abc\r\nCLIENT GETNAME\r\nCLIENT SETNAME \"\"\r\n"
