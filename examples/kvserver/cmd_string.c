@@ -301,10 +301,15 @@ int kv_key_mget(struct kv_exec *x, const struct resp_str *key,
 	return kv_subreply_bulk(x->out, kv_entry_str(e), e->vlen);
 }
 
-/* MSET overwrites keys of any type and clears their expiry. */
+/*
+ * MSET overwrites keys of any type and clears their expiry. The lookup
+ * first removes a key that already expired, so that it counts in
+ * expired_keys, as in Redis.
+ */
 int kv_key_mset(struct kv_exec *x, const struct resp_str *key,
 		const struct resp_str *val)
 {
+	kv_lookup_write(x, key);
 	if (ks_set_string(x->db, key->p, key->len, val->p, val->len, false,
 			  NULL))
 		return kv_subreply_err(x->out, "ERR out of memory");
