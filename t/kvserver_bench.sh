@@ -46,7 +46,7 @@ commands=(
 	"ZRANGE z:__rand_int__ -inf +inf BYSCORE" "ZCARD z:__rand_int__"
 	"ZSCORE z:__rand_int__ m" "ZREM z:__rand_int__ m" "FLUSHDB" "FLUSHALL"
 )
-echo "1..$((1 + ${#commands[@]}))"
+echo "1..$((2 + ${#commands[@]}))"
 start_kv --shards 2 || { echo "Bail out! kvserver did not start"; exit 1; }
 
 bench() {	# OUTPUT-FILE redis-benchmark arguments...
@@ -82,4 +82,5 @@ for c in "${commands[@]}"; do
 			sed 's/^/#   /'
 	fi
 done
+stop_kv_checked
 [ "$failed" -eq 0 ]

@@ -25,4 +25,13 @@ if ! kill -0 "$kv_pid" 2>/dev/null; then
 	sed 's/^/# kvserver: /' "$tmp/kv.out"
 	status=1
 fi
+# t/kvdiff owns the plan: a bad exit (a leak under ASan, a sanitizer
+# report) is told by bailing out.
+n=0
+stop_kv_checked >"$tmp/stop.tap"
+if grep -q '^not ok' "$tmp/stop.tap"; then
+	sed 's/^not ok 1 - /# /' "$tmp/stop.tap"
+	echo "Bail out! kvserver did not exit cleanly"
+	status=1
+fi
 exit $status

@@ -14,7 +14,7 @@ if ! command -v redis-cli >/dev/null 2>&1; then
 	exit 0
 fi
 [ -x "$kv" ] || { echo "1..0 # SKIP $kv not built"; exit 0; }
-echo "1..5"
+echo "1..6"
 start_kv --shards 2 || { echo "Bail out! kvserver did not start"; exit 1; }
 cli() { timeout "$T" redis-cli -p "$kv_port" "$@" 2>&1; }
 
@@ -74,4 +74,5 @@ else
 	done
 	ok $back "RSS comes back: ${now} KiB <= ${limit} KiB (half way to the start)"
 fi
+stop_kv_checked
 [ "$failed" -eq 0 ]

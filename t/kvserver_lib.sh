@@ -116,6 +116,32 @@ start_redis() {
 	return 1
 }
 
+# stop_kv_checked: SIGTERM kvserver and check, as one TAP test, that it
+# exits 0 within T seconds with no sanitizer report in its output (under
+# ASan a leak at exit makes the status non-zero).
+stop_kv_checked() {
+	local code=timeout i
+	kill -TERM "$kv_pid" 2>/dev/null
+	for i in $(seq 1 $((10 * T))); do
+		if ! kill -0 "$kv_pid" 2>/dev/null; then
+			wait "$kv_pid"
+			code=$?
+			break
+		fi
+		sleep 0.1
+	done
+	kv_pid=""
+	if [ "$code" = 0 ] && ! grep -q \
+		"Sanitizer\|runtime error:" "$tmp/kv.out"; then
+		ok 0 "kvserver exits 0 on SIGTERM, no sanitizer report"
+	else
+		ok 1 "kvserver exits 0 on SIGTERM, no sanitizer report"
+		echo "#   exit: $code"
+		grep -A20 "Sanitizer\|runtime error:" "$tmp/kv.out" | head -40 |
+			sed 's/^/#   /'
+	fi
+}
+
 # VmRSS of a process in KiB.
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null

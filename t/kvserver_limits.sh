@@ -19,7 +19,7 @@ if ! command -v redis-cli >/dev/null 2>&1; then
 	exit 0
 fi
 [ -x "$kv" ] || { echo "1..0 # SKIP $kv not built"; exit 0; }
-echo "1..11"
+echo "1..12"
 start_kv --shards 2 || { echo "Bail out! kvserver did not start"; exit 1; }
 cli() { timeout "$T" redis-cli -p "$kv_port" "$@" 2>&1; }
 
@@ -104,4 +104,5 @@ exec 3<&- 3>&-
 [ "$st" -ne 124 ] && [ ! -s "$tmp/qb.out" ]
 ok $? "a request past --client-query-buffer-limit: closed, no reply"
 is "$(cli ping)" "PONG" "the server goes on"
+stop_kv_checked
 [ "$failed" -eq 0 ]
