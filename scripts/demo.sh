@@ -7,18 +7,22 @@
 #
 # Steps: install dependencies (scripts/deps.sh), build (scripts/build.sh),
 # start kvserver with 2 shards on a free loopback port, redis-benchmark it
-# without and with pipelining (-P 16), stop it with SIGINT and show its own
-# HDR latency summary, then start redis-server on another port, run the
-# same two benchmarks and compare. Exits non-zero if any step failed.
+# without and with pipelining (-P 16), then with redis-benchmark's default
+# suite (no -t: lists, sets, hashes, sorted sets, LRANGE up to 600
+# elements), stop it with SIGINT and show its own HDR latency summary,
+# then start redis-server on another port, run the same benchmarks and
+# compare. Exits non-zero if any step failed.
 #
-# Knobs: DEMO_N (requests per test, default 100000; pipelined runs do 5x),
-# DEMO_CLIENTS (default 50), DEMO_SHARDS (default 2).
+# Knobs: DEMO_N (requests per test, default 100000; pipelined runs do 5x,
+# the default suite a tenth), DEMO_CLIENTS (default 50), DEMO_SHARDS
+# (default 2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
 N=${DEMO_N:-100000}
 NP=$((N * 5))
+NS=$(((N + 9) / 10))
 C=${DEMO_CLIENTS:-50}
 SHARDS=${DEMO_SHARDS:-2}
 TESTS=ping,set,get,incr,mset
@@ -100,6 +104,26 @@ bench() {
 	}' "$file"
 }
 
+# suite NAME PORT FILE: redis-benchmark's default suite (no -t), CSV.
+suite() {
+	local name=$1 port=$2 file=$3 rows
+	echo "-- $name: redis-benchmark -p $port -c $C -r $KEYSPACE -n $NS (default suite)"
+	if ! timeout 600 redis-benchmark -p "$port" -c "$C" -r "$KEYSPACE" \
+		-n "$NS" --csv >"$file" 2>"$file.err"; then
+		cat "$file.err" >&2
+		fail "redis-benchmark default suite ($name) did not complete"
+		return 1
+	fi
+	# A header and a row per test: PING_INLINE .. MSET, 20 of them.
+	rows=$(grep -c '^"' "$file")
+	if [ "$rows" -ne 21 ] || grep -qi error "$file" "$file.err"; then
+		cat "$file" "$file.err" >&2
+		fail "redis-benchmark default suite ($name) gave $((rows - 1)) results, not 20"
+		return 1
+	fi
+	echo "   $((rows - 1)) tests, all completed"
+}
+
 # compare TITLE RINGACTOR_CSV REDIS_CSV: one table, a row per test.
 compare() {
 	echo
@@ -125,8 +149,14 @@ compare() {
 			for (i = 1; i <= n; i++) {
 				t = order[i]
 				r = rd_rps[t] > 0 ? ra_rps[t] / rd_rps[t] : 0
+				# Long names of the suite, cut to the column.
+				d = t
+				if (d ~ /needed to benchmark LRANGE/)
+					d = "LPUSH for LRANGE"
+				else if (length(d) > 16)
+					sub(/ \(.*/, "", d)
 				printf "   %-16s %12.0f %12.0f %6.2fx %8.3f|%-8.3f %8.3f|%-8.3f\n",
-				       t, ra_rps[t], rd_rps[t], r, ra_p50[t],
+				       d, ra_rps[t], rd_rps[t], r, ra_p50[t],
 				       rd_p50[t], ra_p99[t], rd_p99[t]
 			}
 		}' "$2" "$3"
@@ -144,10 +174,11 @@ await_server() {	# name port pid log
 	die "$1 did not start"
 }
 
-# Both redis-benchmark runs against one server: plain, then pipelined.
+# The redis-benchmark runs against one server: plain, pipelined, suite.
 bench_both() {		# label port csv-prefix
 	bench "$1" "$2" "$out/$3-p1.csv" -n "$N"
 	bench "$1" "$2" "$out/$3-p16.csv" -n "$NP" -P 16
+	suite "$1" "$2" "$out/$3-suite.csv"
 }
 
 kv="$top/examples/kvserver/kvserver"
@@ -208,6 +239,10 @@ fi
 if [ -s "$out/ra-p16.csv" ] && [ -s "$out/redis-p16.csv" ]; then
 	compare "pipelined, -P 16 (-n $NP):" "$out/ra-p16.csv" \
 		"$out/redis-p16.csv"
+fi
+if [ -s "$out/ra-suite.csv" ] && [ -s "$out/redis-suite.csv" ]; then
+	compare "redis-benchmark's default suite, no -t (-n $NS):" \
+		"$out/ra-suite.csv" "$out/redis-suite.csv"
 fi
 echo
 echo "   CPU seconds over both runs: kvserver $kv_cpu, redis-server $redis_cpu"

@@ -1,8 +1,9 @@
 /*
  * t/keyspace.c: the kvserver example's hash table (set, get, delete,
- * overwrite, growth, lazy expiry on a fake clock), the key hash and
- * routing, and the owner's side of sub-requests, which must survive any
- * bytes. Run it under valgrind to check that nothing leaks.
+ * overwrite, growth and shrinking, lazy and active expiry on a fake
+ * clock), the key hash and routing, and the owner's side of
+ * sub-requests, which must survive any bytes. Run it under valgrind to
+ * check that nothing leaks.
  *
  * RA_SEED and RA_ITERS steer the randomized parts.
  */
@@ -16,20 +17,39 @@
 #include "testutil.h"
 #include "examples/kvserver/resp.h"
 #include "examples/kvserver/keyspace.h"
+#include "examples/kvserver/store.h"
+#include "examples/kvserver/subreq.h"
 
-#define NOW 5000000000ULL
+#define NOW 1700000000000LL	/* Unix ms */
+#define NTESTS 64
 
-/* Does `key` hold exactly `want` (NULL: absent)? */
+/* Does `key` hold exactly the string `want` (NULL: absent)? */
 static int holds(struct keyspace *ks, const char *key, size_t klen,
-		 const char *want, uint64_t now)
+		 const char *want, int64_t now)
 {
-	const char *v;
-	size_t vl;
-	int r = ks_get(ks, key, klen, now, &v, &vl);
+	struct kv_entry *e = ks_find(ks, key, klen, now);
 
 	if (!want)
-		return r == 0;
-	return r == 1 && vl == strlen(want) && memcmp(v, want, vl) == 0;
+		return e == NULL;
+	return e && e->type == KV_STRING && e->vlen == strlen(want) &&
+	       memcmp(kv_entry_str(e), want, e->vlen) == 0;
+}
+
+/* A string with no expiry, as plain SET makes it. */
+static int set(struct keyspace *ks, const char *key, size_t klen,
+	       const char *val, size_t vlen)
+{
+	return ks_set_string(ks, key, klen, val, vlen, false, NULL);
+}
+
+/* A string that expires at `when` (Unix ms). */
+static int set_ex(struct keyspace *ks, const char *key, const char *val,
+		  int64_t when)
+{
+	struct kv_entry *e;
+
+	return ks_set_string(ks, key, strlen(key), val, strlen(val), false,
+			     &e) || ks_set_expire(ks, e, when);
 }
 
 static void basic_tests(void)
@@ -39,23 +59,23 @@ static void basic_tests(void)
 
 	ok(ks_create(&ks) == 0 && ks, "create");
 	ok(holds(ks, "a", 1, NULL, NOW), "empty keyspace has no key");
-	ok(ks_set(ks, "a", 1, "one", 3, 0, NOW) == 0 &&
+	ok(set(ks, "a", 1, "one", 3) == 0 &&
 	   holds(ks, "a", 1, "one", NOW), "set then get");
-	ok(ks_set(ks, "a", 1, "uno", 3, 0, NOW) == 0 &&
+	ok(set(ks, "a", 1, "uno", 3) == 0 &&
 	   holds(ks, "a", 1, "uno", NOW) && ks_count(ks) == 1,
 	   "overwrite, same length, one key");
 	memset(big, 'b', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	ok(ks_set(ks, "a", 1, big, strlen(big), 0, NOW) == 0 &&
+	ok(set(ks, "a", 1, big, strlen(big)) == 0 &&
 	   holds(ks, "a", 1, big, NOW), "overwrite with a longer value");
-	ok(ks_set(ks, "a", 1, "x", 1, 0, NOW) == 0 &&
+	ok(set(ks, "a", 1, "x", 1) == 0 &&
 	   holds(ks, "a", 1, "x", NOW), "overwrite with a much shorter value");
-	ok(ks_set(ks, "a", 1, "", 0, 0, NOW) == 0 &&
+	ok(set(ks, "a", 1, "", 0) == 0 &&
 	   holds(ks, "a", 1, "", NOW), "empty value is a value");
-	ok(ks_set(ks, "a\0b", 3, "nul", 3, 0, NOW) == 0 &&
+	ok(set(ks, "a\0b", 3, "nul", 3) == 0 &&
 	   holds(ks, "a\0b", 3, "nul", NOW) && holds(ks, "a", 1, "", NOW) &&
 	   holds(ks, "a\0", 2, NULL, NOW), "keys are binary-safe");
-	ok(ks_set(ks, "", 0, "empty", 5, 0, NOW) == 0 &&
+	ok(set(ks, "", 0, "empty", 5) == 0 &&
 	   holds(ks, "", 0, "empty", NOW), "the empty key");
 	is_int(ks_del(ks, "a", 1, NOW), 1, "del of a key gives 1");
 	is_int(ks_del(ks, "a", 1, NOW), 0, "del again gives 0");
@@ -83,7 +103,7 @@ static void growth_tests(void)
 	for (i = 0; i < n; i++) {
 		key_name(k, sizeof(k), i);
 		snprintf(v, sizeof(v), "v%u", i * 7);
-		if (ks_set(ks, k, strlen(k), v, strlen(v), 0, NOW))
+		if (set(ks, k, strlen(k), v, strlen(v)))
 			bad++;
 	}
 	ok(bad == 0 && ks_count(ks) == n, "100k keys inserted");
@@ -112,7 +132,7 @@ static void growth_tests(void)
 	   "after deletes the rest are intact (deletion keeps probe chains)");
 	for (i = 0, bad = 0; i < n; i++) {
 		key_name(k, sizeof(k), i);
-		if (ks_set(ks, k, strlen(k), "again", 5, 0, NOW))
+		if (set(ks, k, strlen(k), "again", 5))
 			bad++;
 	}
 	for (i = 0; i < n; i++) {
@@ -121,6 +141,24 @@ static void growth_tests(void)
 			bad++;
 	}
 	ok(bad == 0 && ks_count(ks) == n, "re-insert and overwrite all 100k");
+	for (i = 0, bad = 0; i < n; i++) {
+		key_name(k, sizeof(k), i);
+		if (i % 100 && ks_del(ks, k, strlen(k), NOW) != 1)
+			bad++;
+	}
+	ok(bad == 0 && ks_count(ks) == n / 100 &&
+	   ks_buckets(ks) <= (size_t)n / 100 * 8,
+	   "the table shrinks as keys go (%zu buckets for %zu keys)",
+	   ks_buckets(ks), ks_count(ks));
+	for (i = 0, bad = 0; i < n; i += 100) {
+		key_name(k, sizeof(k), i);
+		if (!holds(ks, k, strlen(k), "again", NOW))
+			bad++;
+	}
+	is_int(bad, 0, "and the keys left are all found after shrinking");
+	ks_flush(ks);
+	ok(ks_count(ks) == 0 && ks_buckets(ks) == 16 &&
+	   holds(ks, "key:0", 5, NULL, NOW), "flush empties it");
 	ks_destroy(ks);
 }
 
@@ -150,8 +188,8 @@ static void model_tests(unsigned long long iters)
 			snprintf(model[key], sizeof(model[key]), "%u",
 				 (unsigned)rn(100000));
 			present[key] = 1;
-			if (ks_set(ks, k, strlen(k), model[key],
-				   strlen(model[key]), 0, NOW))
+			if (set(ks, k, strlen(k), model[key],
+				strlen(model[key])))
 				bad++;
 			break;
 		case 1:
@@ -178,33 +216,86 @@ static void model_tests(unsigned long long iters)
 	ks_destroy(ks);
 }
 
+/* Redis' rule: alive at its expiry time, gone 1 ms later. */
 static void expiry_tests(void)
 {
 	struct keyspace *ks;
-	const uint64_t t = NOW;
+	struct kv_entry *e;
+	const int64_t t = NOW;
 
 	ks_create(&ks);
-	ks_set(ks, "e", 1, "v", 1, t + 100, t);
-	ok(holds(ks, "e", 1, "v", t + 99), "alive before its expiry");
-	ok(holds(ks, "e", 1, NULL, t + 100), "gone at its expiry");
-	is_int(ks_count(ks), 0, "lazily removed by the access that saw it");
-	ks_set(ks, "e", 1, "v", 1, t + 100, t);
+	set_ex(ks, "e", "v", t + 100);
+	ok(holds(ks, "e", 1, "v", t + 100), "alive at its expiry time");
+	ok(holds(ks, "e", 1, NULL, t + 101), "gone 1 ms later");
+	ok(ks_count(ks) == 0 && ks_expired(ks) == 1,
+	   "lazily removed by the access that saw it, and counted");
+	set_ex(ks, "e", "v", t + 100);
 	is_int(ks_del(ks, "e", 1, t + 200), 0,
 	       "del of an expired key counts as nothing");
-	ks_set(ks, "f", 1, "1", 1, t + 100, t);
-	ks_set(ks, "f", 1, "2", 1, KS_KEEP_TTL, t);
-	ok(holds(ks, "f", 1, "2", t + 99) && holds(ks, "f", 1, NULL, t + 100),
-	   "KS_KEEP_TTL keeps the expiry");
-	ks_set(ks, "g", 1, "1", 1, t + 100, t);
-	ks_set(ks, "g", 1, "2", 1, 0, t);
-	ok(holds(ks, "g", 1, "2", t + 1000000), "0 clears the expiry");
-	ks_set(ks, "h", 1, "1", 1, t + 100, t);
-	ks_set(ks, "h", 1, "2", 1, KS_KEEP_TTL, t + 150);
-	ok(holds(ks, "h", 1, "2", t + 100000),
-	   "KS_KEEP_TTL on an expired key means no expiry");
-	ks_set(ks, "n", 1, "1", 1, KS_KEEP_TTL, t);
-	ok(holds(ks, "n", 1, "1", UINT64_MAX - 1),
-	   "KS_KEEP_TTL on a new key means no expiry");
+	set_ex(ks, "f", "1", t + 100);
+	ks_set_string(ks, "f", 1, "2", 1, true, NULL);
+	ok(holds(ks, "f", 1, "2", t + 100) && holds(ks, "f", 1, NULL, t + 101),
+	   "keep_ttl keeps the expiry");
+	set_ex(ks, "g", "1", t + 100);
+	set(ks, "g", 1, "2", 1);
+	ok(holds(ks, "g", 1, "2", t + 1000000) && ks_volatile(ks) == 0,
+	   "a plain set clears the expiry");
+	ks_set_string(ks, "n", 1, "1", 1, true, &e);
+	ok(e->expire_at == 0 && holds(ks, "n", 1, "1", INT64_MAX),
+	   "keep_ttl on a new key means no expiry");
+	set_ex(ks, "h", "1", t + 100);
+	e = ks_find(ks, "h", 1, t);
+	ks_set_expire(ks, e, 0);
+	ok(holds(ks, "h", 1, "1", t + 1000) && ks_volatile(ks) == 0,
+	   "expiry 0 makes a key persistent");
+	ks_destroy(ks);
+}
+
+/*
+ * Active expiry: keys never touched again go by sampling, while keys
+ * with a later time or none stay. Each pass samples until a sample finds
+ * at most a quarter expired, as Redis' cycle does; passes repeat (the
+ * server runs one per tick) until only live keys are left.
+ */
+static void sampling_tests(void)
+{
+	const unsigned n = 20000;
+	struct keyspace *ks;
+	unsigned i, sampled, passes = 0, bad = 0;
+	uint64_t samples = 0;
+	char k[32];
+
+	ks_create(&ks);
+	for (i = 0; i < n; i++) {
+		key_name(k, sizeof(k), i);
+		if (i % 4 == 0)
+			set(ks, k, strlen(k), "forever", 7);
+		else
+			set_ex(ks, k, "v", i % 4 == 1 ? NOW + 1000000 : NOW);
+	}
+	is_int(ks_volatile(ks), n / 4 * 3, "keys with a time are indexed");
+	while (ks_count(ks) > n / 2 && passes++ < 100000) {
+		for (;;) {
+			unsigned g = ks_expire_sample(ks, NOW + 1, 20,
+						      &sampled);
+
+			samples++;
+			if (sampled == 0 || g * 4 <= sampled)
+				break;
+		}
+	}
+	ok(ks_count(ks) == n / 2 && ks_expired(ks) == n / 2,
+	   "sampling removed all %u expired keys (%u passes, %llu samples)",
+	   n / 2, passes, (unsigned long long)samples);
+	for (i = 0; i < n; i++) {
+		key_name(k, sizeof(k), i);
+		if ((i % 4 == 0 || i % 4 == 1) !=
+		    (ks_find(ks, k, strlen(k), NOW + 1) != NULL))
+			bad++;
+	}
+	is_int(bad, 0, "the ones with no time or a later one are all there");
+	ok(ks_buckets(ks) <= (size_t)n * 2,
+	   "the table shrank with them (%zu buckets)", ks_buckets(ks));
 	ks_destroy(ks);
 }
 
@@ -273,9 +364,20 @@ static int parse_line(struct resp_parser *p, const char *line,
 {
 	size_t used;
 
-	resp_parser_init(p);
+	resp_parser_init(p, NULL);
 	return resp_parse(p, line, strlen(line), cmd, &used) == RESP_CMD ? 0
 									 : -1;
+}
+
+static struct kv_cstate cstate;
+
+static int prepare(const struct resp_cmd *cmd, struct kv_request *req,
+		   struct resp_buf *out)
+{
+	struct kv_local l = { .cfg = &kv_default_config, .cs = &cstate,
+			      .out = out };
+
+	return kv_request_prepare(cmd, &l, req);
 }
 
 static void route_tests(void)
@@ -291,8 +393,8 @@ static void route_tests(void)
 
 	resp_buf_init(&out);
 	parse_line(&p, line, &cmd);
-	ok(kv_request_prepare(&cmd, &req, &out) == 1 && req.nkeys == 12 &&
-	   out.len == 0, "MGET of 12 keys is prepared, no reply yet");
+	ok(prepare(&cmd, &req, &out) == 1 && req.nkeys == 12 && out.len == 0,
+	   "MGET of 12 keys is prepared, no reply yet");
 	ok(kv_route_init(&rt, &req, 3) == 0 && rt.nparts == 3 && rt.key_part,
 	   "12 keys over 3 shards make 3 parts");
 	for (i = 0; i < req.nkeys; i++) {
@@ -313,7 +415,7 @@ static void route_tests(void)
 	resp_parser_fini(&p);
 
 	parse_line(&p, "GET somekey\r\n", &cmd);
-	kv_request_prepare(&cmd, &req, &out);
+	prepare(&cmd, &req, &out);
 	ok(kv_route_init(&rt, &req, 5) == 0 && rt.nparts == 1 &&
 	   !rt.key_part &&
 	   rt.part_shard[0] == kv_key_shard("somekey", 7, 5),
@@ -322,12 +424,25 @@ static void route_tests(void)
 	resp_parser_fini(&p);
 
 	parse_line(&p, "DEL x x x x\r\n", &cmd);
-	kv_request_prepare(&cmd, &req, &out);
+	prepare(&cmd, &req, &out);
 	ok(kv_route_init(&rt, &req, 5) == 0 && rt.nparts == 1 &&
 	   !rt.key_part, "many keys on one shard: one part, no map");
 	kv_route_fini(&rt);
 	resp_parser_fini(&p);
+
+	parse_line(&p, "DBSIZE\r\n", &cmd);
+	prepare(&cmd, &req, &out);
+	ok(kv_route_init(&rt, &req, 4) == 0 && rt.nparts == 4 &&
+	   rt.part_shard[0] == 0 && rt.part_shard[3] == 3,
+	   "DBSIZE goes to every shard, part i to shard i");
+	kv_route_fini(&rt);
+	resp_parser_fini(&p);
 	resp_buf_fini(&out);
+}
+
+static bool is_bytes(const struct resp_buf *b, const char *want)
+{
+	return b->len == strlen(want) && memcmp(b->data, want, b->len) == 0;
 }
 
 /* Encode, execute and merge by hand, checking the bytes between. */
@@ -337,45 +452,45 @@ static void codec_tests(void)
 	struct resp_cmd cmd;
 	struct kv_request req;
 	struct resp_buf rq, rep, out;
-	struct keyspace *ks;
+	struct kv_store *st;
 	struct kv_subreq sr;
-	struct resp_str k, v;
+	struct resp_str a;
 	struct kv_part part;
+	struct kv_reply_src src;
 	uint32_t seq;
 	uint16_t partno;
 	size_t cut;
 	unsigned bad = 0;
 
-	ks_create(&ks);
+	kv_store_create(NULL, &st);
 	resp_buf_init(&rq);
 	resp_buf_init(&rep);
 	resp_buf_init(&out);
 
-	parse_line(&p, "SET key:000000012345 xyz PX 5000 NX\r\n", &cmd);
-	kv_request_prepare(&cmd, &req, &out);
-	is_int(kv_subreq_encode(&rq, &req, 77, 0, NULL), 1,
-	       "SET encodes one key");
+	parse_line(&p, "SET key:000000012345 xyz\r\n", &cmd);
+	prepare(&cmd, &req, &out);
+	is_int(kv_subreq_encode(&rq, &req, 77, 0, NULL), 0, "SET encodes");
 	ok(rq.len <= 48, "a redis-benchmark SET fits in an inline payload "
 	   "(%zu bytes)", rq.len);
 	ok(kv_subreq_open(&sr, rq.data, rq.len) == 0 && sr.seq == 77 &&
-	   sr.op == KV_OP_SET && sr.ttl_ms == 5000 &&
-	   sr.flags == (KV_SET_TTL | KV_SET_NX) && sr.nkeys == 1 &&
-	   kv_subreq_next(&sr, &k, &v) == 1 && k.len == 16 &&
-	   memcmp(v.p, "xyz", 3) == 0 && kv_subreq_next(&sr, &k, &v) == 0,
+	   sr.cmd == KV_CMD_SET && sr.nargs == 2 &&
+	   kv_subreq_next(&sr, &a) == 1 && a.len == 16 &&
+	   kv_subreq_next(&sr, &a) == 1 && memcmp(a.p, "xyz", 3) == 0,
 	   "sub-request decodes to what was encoded");
-	ok(kv_exec(ks, rq.data, rq.len, NOW, &rep) == 0 &&
+	ok(kv_store_exec(st, rq.data, rq.len, NOW, &rep) == 0 &&
 	   kv_subreply_peek(rep.data, rep.len, &seq, &partno) == 0 &&
-	   seq == 77 && partno == 0, "kv_exec answers with seq and part");
+	   seq == 77 && partno == 0, "kv_store_exec answers with seq, part");
 	part.p = rep.data;
 	part.len = rep.len;
-	ok(kv_reply_merge(req.cmd, 1, NULL, &part, 1, &out) == 0 &&
-	   out.len == 5 && memcmp(out.data, "+OK\r\n", 5) == 0,
-	   "merge of one OK is +OK");
+	src = (struct kv_reply_src){ .cmd = req.cmd, .parts = &part,
+				     .nparts = 1 };
+	ok(kv_reply_merge(&src, &out) == 0 && is_bytes(&out, "+OK\r\n"),
+	   "a KEY command's reply comes back as is");
 	resp_parser_fini(&p);
 
 	/* Every truncation of a valid request is refused, reply untouched. */
 	parse_line(&p, "MSET a 1 bb 22 ccc 333\r\n", &cmd);
-	kv_request_prepare(&cmd, &req, &out);
+	prepare(&cmd, &req, &out);
 	rq.len = 0;
 	kv_subreq_encode(&rq, &req, 1, 0, NULL);
 	for (cut = 0; cut < rq.len; cut++) {
@@ -383,21 +498,28 @@ static void codec_tests(void)
 
 		memcpy(copy, rq.data, cut);
 		rep.len = 3;
-		if (kv_exec(ks, copy, cut, NOW, &rep) != -EINVAL ||
+		if (kv_store_exec(st, copy, cut, NOW, &rep) != -EINVAL ||
 		    rep.len != 3)
 			bad++;
 		free(copy);
 	}
 	is_int(bad, 0, "every truncated sub-request gives -EINVAL");
-	rq.data[6] = 99;	/* op */
+	rq.data[6] = 99;	/* no such command */
 	rep.len = 0;
-	is_int(kv_exec(ks, rq.data, rq.len, NOW, &rep), -EINVAL,
-	       "unknown op gives -EINVAL");
+	is_int(kv_store_exec(st, rq.data, rq.len, NOW, &rep), -EINVAL,
+	       "an unknown command gives -EINVAL");
+	rq.data[6] = KV_CMD_PING;
+	is_int(kv_store_exec(st, rq.data, rq.len, NOW, &rep), -EINVAL,
+	       "a connection's command gives -EINVAL");
+	rq.data[6] = KV_CMD_MSET;
+	rq.data[7] = 16;
+	is_int(kv_store_exec(st, rq.data, rq.len, NOW, &rep), -EINVAL,
+	       "a database past the last gives -EINVAL");
 	resp_parser_fini(&p);
 
 	/* MGET over two parts: one lost, one malformed, one short. */
 	parse_line(&p, "MGET a bb\r\n", &cmd);
-	kv_request_prepare(&cmd, &req, &out);
+	prepare(&cmd, &req, &out);
 	{
 		uint16_t key_part[2] = { 0, 1 };
 		struct kv_part parts[2];
@@ -415,38 +537,35 @@ static void codec_tests(void)
 		parts[0].len = r0.len;
 		parts[1].p = r1.data;
 		parts[1].len = r1.len;
+		src = (struct kv_reply_src){ .cmd = req.cmd, .nkeys = 2,
+					     .key_part = key_part,
+					     .parts = parts, .nparts = 2 };
 		out.len = 0;
-		kv_reply_merge(req.cmd, 2, key_part, parts, 2, &out);
-		ok(out.len == 19 &&
-		   memcmp(out.data, "*2\r\n$1\r\n1\r\n$2\r\n22\r\n", 19) == 0,
+		kv_reply_merge(&src, &out);
+		ok(is_bytes(&out, "*2\r\n$1\r\n1\r\n$2\r\n22\r\n"),
 		   "two parts merge in key order");
 		out.len = 0;
 		key_part[0] = 1;
 		key_part[1] = 0;
-		kv_reply_merge(req.cmd, 2, key_part, parts, 2, &out);
-		ok(out.len == 19 &&
-		   memcmp(out.data, "*2\r\n$2\r\n22\r\n$1\r\n1\r\n", 19) == 0,
+		kv_reply_merge(&src, &out);
+		ok(is_bytes(&out, "*2\r\n$2\r\n22\r\n$1\r\n1\r\n"),
 		   "key_part decides whose result comes first");
 		parts[1].p = NULL;
 		out.len = 0;
-		kv_reply_merge(req.cmd, 2, key_part, parts, 2, &out);
-		ok(out.len == strlen(lost) && memcmp(out.data, lost,
-						     out.len) == 0,
+		kv_reply_merge(&src, &out);
+		ok(is_bytes(&out, lost),
 		   "a lost part gives an error, not a partial array");
 		parts[1].p = r1.data;
 		parts[1].len = r1.len - 1;
 		out.len = 0;
-		kv_reply_merge(req.cmd, 2, key_part, parts, 2, &out);
-		ok(out.len == strlen(lost) && memcmp(out.data, lost,
-						     out.len) == 0,
-		   "a truncated part gives an error");
+		kv_reply_merge(&src, &out);
+		ok(is_bytes(&out, lost), "a truncated part gives an error");
 		kv_subreply_int(&r1, 5);
 		parts[1].p = r1.data;
 		parts[1].len = r1.len;
 		out.len = 0;
-		kv_reply_merge(req.cmd, 2, key_part, parts, 2, &out);
-		ok(out.len == strlen(lost) && memcmp(out.data, lost,
-						     out.len) == 0,
+		kv_reply_merge(&src, &out);
+		ok(is_bytes(&out, lost),
 		   "a part with extra results gives an error");
 		resp_buf_fini(&r0);
 		resp_buf_fini(&r1);
@@ -455,17 +574,49 @@ static void codec_tests(void)
 	resp_buf_fini(&rq);
 	resp_buf_fini(&rep);
 	resp_buf_fini(&out);
-	ks_destroy(ks);
+	kv_store_destroy(st);
 }
 
-/* Random bytes and mutated sub-requests: kv_exec must not crash. */
+/*
+ * A well-formed sub-request of a random command with random arguments,
+ * so that the runners meet every argument count, kind and type of key.
+ */
+static size_t plausible(unsigned char *buf, size_t cap)
+{
+	static const char *const words[] = {
+		"k", "k2", "1", "-1", "0", "x", "", "EX", "PX", "NX", "XX",
+		"GET", "KEEPTTL", "GT", "LT", "CH", "INCR", "REV", "LIMIT",
+		"BYSCORE", "BYLEX", "WITHSCORES", "(1", "[a", "+", "-", "inf",
+		"9223372036854775807", "1.5", "*", "k*", "SYNC",
+	};
+	size_t len = KV_SUBREQ_HDR;
+	uint32_t nargs = rn(7), i, n;
+
+	memset(buf, 0, KV_SUBREQ_HDR);
+	buf[6] = (unsigned char)rn(KV_CMD_COUNT);
+	buf[7] = (unsigned char)rn(3);
+	memcpy(buf + 8, &nargs, 4);
+	for (i = 0; i < nargs; i++) {
+		const char *w = words[rn(sizeof(words) / sizeof(words[0]))];
+
+		n = (uint32_t)strlen(w);
+		if (len + 4 + n > cap)
+			break;
+		memcpy(buf + len, &n, 4);
+		memcpy(buf + len + 4, w, n);
+		len += 4 + n;
+	}
+	return len;
+}
+
+/* Random bytes and mutated sub-requests: kv_store_exec must not crash. */
 static void exec_fuzz(unsigned long long iters)
 {
-	struct keyspace *ks;
+	struct kv_store *st;
 	struct resp_buf rep;
 	unsigned long long it, ok0 = 0, inval = 0, other = 0;
 
-	ks_create(&ks);
+	kv_store_create(NULL, &st);
 	resp_buf_init(&rep);
 	for (it = 0; it < iters; it++) {
 		unsigned char buf[128];
@@ -474,14 +625,18 @@ static void exec_fuzz(unsigned long long iters)
 
 		for (i = 0; i < len; i++)
 			buf[i] = (unsigned char)rnd();
-		if (len >= KV_SUBREQ_HDR && rn(2)) {
+		if (rn(2) == 0) {
+			len = plausible(buf, sizeof(buf));
+			if (rn(8) == 0)	/* and now and then a byte off */
+				buf[rn((unsigned)len)] ^= (unsigned char)(1u << rn(8));
+		} else if (len >= KV_SUBREQ_HDR && rn(4)) {
 			/* A plausible header so that the body is reached. */
-			buf[6] = (unsigned char)(1 + rn(KV_OP_COUNT - 1));
-			buf[7] = (unsigned char)rn(8);
-			buf[8] = (unsigned char)rn(4);
+			buf[6] = (unsigned char)rn(KV_CMD_COUNT + 2);
+			buf[7] = (unsigned char)rn(18);
+			buf[8] = (unsigned char)rn(6);
 			buf[9] = buf[10] = buf[11] = 0;
 			for (i = KV_SUBREQ_HDR; i + 4 <= len; i += 4 + rn(6)) {
-				buf[i] = (unsigned char)rn(8);
+				buf[i] = (unsigned char)rn(6);
 				buf[i + 1] = buf[i + 2] = buf[i + 3] = 0;
 			}
 		}
@@ -491,7 +646,8 @@ static void exec_fuzz(unsigned long long iters)
 
 			memcpy(copy, buf, len);
 			rep.len = 0;
-			r = kv_exec(ks, copy, len, NOW + it, &rep);
+			r = kv_store_exec(st, copy, len, NOW + (int64_t)it,
+					  &rep);
 			free(copy);
 		}
 		if (r == 0)
@@ -501,11 +657,11 @@ static void exec_fuzz(unsigned long long iters)
 		else
 			other++;
 	}
-	diag("kv_exec fuzz: %llu accepted, %llu refused", ok0, inval);
+	diag("kv_store_exec fuzz: %llu accepted, %llu refused", ok0, inval);
 	ok(other == 0 && ok0 > 0 && inval > 0,
-	   "kv_exec on %llu random inputs: only 0 or -EINVAL", iters);
+	   "kv_store_exec on %llu random inputs: only 0 or -EINVAL", iters);
 	resp_buf_fini(&rep);
-	ks_destroy(ks);
+	kv_store_destroy(st);
 }
 
 int main(void)
@@ -518,12 +674,13 @@ int main(void)
 		seed = (unsigned long long)time(NULL) ^
 		       ((unsigned long long)getpid() << 16);
 	rng_state = seed;
-	plan(14 + 6 + 1 + 8 + 5 + 7 + 12 + 1);
+	plan(NTESTS);
 	diag("seed %llu", seed);
 	basic_tests();
 	growth_tests();
 	model_tests(iters);
 	expiry_tests();
+	sampling_tests();
 	hash_tests();
 	route_tests();
 	codec_tests();

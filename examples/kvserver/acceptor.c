@@ -99,6 +99,8 @@ static void start_conn(ra_ctx_t *self, struct acceptor *a, int fd)
 	struct pending *p;
 	int r = reserve_pending(a);
 
+	/* INFO's total_connections_received counts every accept. */
+	atomic_fetch_add(&a->srv->total_connections, 1);
 	if (r) {
 		note_error(a, "cannot start a connection", r);
 		close(fd);

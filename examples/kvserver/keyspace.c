@@ -1,11 +1,9 @@
 /*
  * examples/kvserver/keyspace.c: an open-addressing hash table of keys to
- * values with lazy expiry, and the owner's side of the command layer.
+ * typed values, with an index of the keys that have an expiry time for
+ * active expiry (see keyspace.h).
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +50,8 @@ uint64_t kv_key_hash(const void *key, size_t len)
 		len -= 8;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len)
+		memcpy(&w, p, len);
 	h ^= w * 0x87c37b91114253d5ULL;
 	return fmix64(h);
 }
@@ -73,32 +72,34 @@ unsigned kv_key_shard(const void *key, size_t len, unsigned nshards)
 /* The table                                                           */
 /* ------------------------------------------------------------------ */
 
-/* One key and its value in a single allocation: key bytes, then value. */
-struct ks_entry {
-	uint64_t expire_at;	/* absolute ns; 0 = never */
-	uint32_t klen;
-	uint32_t vlen;
-	uint32_t vcap;		/* bytes allocated for the value */
-	char data[];
-};
-
 /*
  * Linear probing over (hash, entry) pairs: the stored hash skips most key
- * compares and makes growing a copy, not a rehash. Deletion shifts later
+ * compares and makes resizing a copy, not a rehash. Deletion shifts later
  * members of the cluster back, so there are no tombstones to clean up.
  */
 struct ks_slot {
 	uint64_t hash;
-	struct ks_entry *e;	/* NULL = empty */
+	struct kv_entry *e;	/* NULL = empty */
 };
 
 struct keyspace {
 	struct ks_slot *slots;
 	size_t mask;		/* buckets - 1; buckets is a power of two */
 	size_t count;		/* entries held, expired ones included */
+	/*
+	 * The entries with an expiry time, in no order, for sampling;
+	 * each knows its index (kv_entry.vol).
+	 */
+	struct kv_entry **vol;
+	uint32_t nvol;
+	uint32_t volcap;
+	uint64_t expired;	/* removed because they expired */
+	int64_t avg_ttl;	/* ms, estimated from samples (INFO) */
+	uint64_t rng;		/* xorshift state for sampling */
 };
 
 #define KS_MIN_BUCKETS 16
+#define KS_MIN_VOL 16
 
 int ks_create(struct keyspace **out)
 {
@@ -112,25 +113,78 @@ int ks_create(struct keyspace **out)
 		return -ENOMEM;
 	}
 	ks->mask = KS_MIN_BUCKETS - 1;
+	ks->rng = 0x853c49e6748fea9bULL ^ (uint64_t)(uintptr_t)ks;
 	*out = ks;
 	return 0;
 }
 
-void ks_destroy(struct keyspace *ks)
+static void entry_free(struct kv_entry *e)
+{
+	if (e->type != KV_STRING)
+		kv_obj_free((enum kv_type)e->type, e->obj);
+	free(e);
+}
+
+/* Drop every entry and go back to the smallest table. */
+static void clear(struct keyspace *ks, struct ks_slot *small)
 {
 	size_t i;
 
+	for (i = 0; i <= ks->mask; i++)
+		if (ks->slots[i].e)
+			entry_free(ks->slots[i].e);
+	free(ks->slots);
+	free(ks->vol);
+	ks->slots = small;
+	ks->mask = KS_MIN_BUCKETS - 1;
+	ks->count = 0;
+	ks->vol = NULL;
+	ks->nvol = 0;
+	ks->volcap = 0;
+	ks->avg_ttl = 0;
+}
+
+void ks_destroy(struct keyspace *ks)
+{
 	if (!ks)
 		return;
-	for (i = 0; i <= ks->mask; i++)
-		free(ks->slots[i].e);
-	free(ks->slots);
+	clear(ks, NULL);
 	free(ks);
+}
+
+void ks_flush(struct keyspace *ks)
+{
+	struct ks_slot *small = calloc(KS_MIN_BUCKETS, sizeof(*small));
+
+	if (!small) {
+		/* Keep the big table, emptied: no memory is no excuse. */
+		size_t i;
+
+		for (i = 0; i <= ks->mask; i++) {
+			if (ks->slots[i].e)
+				entry_free(ks->slots[i].e);
+			ks->slots[i].e = NULL;
+		}
+		ks->count = 0;
+		ks->nvol = 0;
+		return;
+	}
+	clear(ks, small);
 }
 
 size_t ks_count(const struct keyspace *ks)
 {
 	return ks->count;
+}
+
+size_t ks_volatile(const struct keyspace *ks)
+{
+	return ks->nvol;
+}
+
+uint64_t ks_expired(const struct keyspace *ks)
+{
+	return ks->expired;
 }
 
 size_t ks_buckets(const struct keyspace *ks)
@@ -155,43 +209,16 @@ static size_t find(const struct keyspace *ks, const void *key, size_t klen,
 	}
 }
 
-static bool expired(const struct ks_entry *e, uint64_t now_ns)
+static size_t find_entry(const struct keyspace *ks, const struct kv_entry *e)
 {
-	return e->expire_at != 0 && now_ns >= e->expire_at;
+	return find(ks, e->data, e->klen, kv_key_hash(e->data, e->klen));
 }
 
-/*
- * Free slot i and close the gap: walk the cluster after it and move back
- * every entry whose home bucket does not lie in (i, j], i.e. that probing
- * from its home would otherwise no longer reach.
- */
-static void remove_at(struct keyspace *ks, size_t i)
+/* Move the table to `nb` buckets (a power of two above count). */
+static int resize(struct keyspace *ks, size_t nb)
 {
-	size_t j = i;
-
-	free(ks->slots[i].e);
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & ks->mask;
-		if (!ks->slots[j].e)
-			break;
-		home = ks->slots[j].hash & ks->mask;
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		ks->slots[i] = ks->slots[j];
-		i = j;
-	}
-	ks->slots[i].e = NULL;
-	ks->slots[i].hash = 0;
-	ks->count--;
-}
-
-/* Double the table; keep the load factor at most 3/4. */
-static int grow(struct keyspace *ks)
-{
-	size_t nb = (ks->mask + 1) * 2, i;
 	struct ks_slot *ns = calloc(nb, sizeof(*ns));
+	size_t i;
 
 	if (!ns)
 		return -ENOMEM;
@@ -211,82 +238,152 @@ static int grow(struct keyspace *ks)
 	return 0;
 }
 
-int ks_get(struct keyspace *ks, const void *key, size_t klen,
-	   uint64_t now_ns, const char **val, size_t *vlen)
+/* ---- the volatile index ---- */
+
+static int vol_add(struct keyspace *ks, struct kv_entry *e)
+{
+	if (ks->nvol == ks->volcap) {
+		uint32_t ncap = ks->volcap ? ks->volcap * 2 : KS_MIN_VOL;
+		struct kv_entry **v;
+
+		if (ks->volcap >= UINT32_MAX / 2)
+			return -ENOMEM;
+		v = realloc(ks->vol, ncap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ks->vol = v;
+		ks->volcap = ncap;
+	}
+	e->vol = ks->nvol;
+	ks->vol[ks->nvol++] = e;
+	return 0;
+}
+
+static void vol_del(struct keyspace *ks, struct kv_entry *e)
+{
+	uint32_t i = e->vol;
+
+	if (i == KV_NOVOL)
+		return;
+	ks->vol[i] = ks->vol[--ks->nvol];
+	ks->vol[i]->vol = i;
+	e->vol = KV_NOVOL;
+	/* Give memory back after a mass expiry (at a quarter: hysteresis). */
+	if (ks->volcap > KS_MIN_VOL && ks->nvol < ks->volcap / 4) {
+		struct kv_entry **v = realloc(ks->vol, ks->volcap / 2 *
+					      sizeof(*v));
+
+		if (v) {
+			ks->vol = v;
+			ks->volcap /= 2;
+		}
+	}
+}
+
+/* ---- removal ---- */
+
+/*
+ * Free slot i and close the gap: walk the cluster after it and move back
+ * every entry whose home bucket does not lie in (i, j], i.e. that probing
+ * from its home would otherwise no longer reach.
+ */
+static void remove_at(struct keyspace *ks, size_t i)
+{
+	size_t j = i;
+
+	vol_del(ks, ks->slots[i].e);
+	entry_free(ks->slots[i].e);
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & ks->mask;
+		if (!ks->slots[j].e)
+			break;
+		home = ks->slots[j].hash & ks->mask;
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		ks->slots[i] = ks->slots[j];
+		i = j;
+	}
+	ks->slots[i].e = NULL;
+	ks->slots[i].hash = 0;
+	ks->count--;
+	/*
+	 * Shrink once under 1/8 full (to 1/4 full, so a few adds do not
+	 * grow it straight back): memory comes back after mass deletes.
+	 * Failing to shrink is harmless.
+	 */
+	if (ks->mask + 1 > KS_MIN_BUCKETS && ks->count * 8 < ks->mask + 1)
+		resize(ks, (ks->mask + 1) / 2);
+}
+
+static bool expired(const struct kv_entry *e, int64_t now)
+{
+	/* Redis: a key is expired once now is past its time, not at it. */
+	return e->expire_at != 0 && now > e->expire_at;
+}
+
+struct kv_entry *ks_find(struct keyspace *ks, const void *key, size_t klen,
+			 int64_t now)
 {
 	size_t i = find(ks, key, klen, kv_key_hash(key, klen));
-	struct ks_entry *e;
+
+	if (i == SIZE_MAX)
+		return NULL;
+	if (expired(ks->slots[i].e, now)) {
+		remove_at(ks, i);
+		ks->expired++;
+		return NULL;
+	}
+	return ks->slots[i].e;
+}
+
+int ks_del(struct keyspace *ks, const void *key, size_t klen, int64_t now)
+{
+	size_t i = find(ks, key, klen, kv_key_hash(key, klen));
+	bool live;
 
 	if (i == SIZE_MAX)
 		return 0;
-	e = ks->slots[i].e;
-	if (expired(e, now_ns)) {
-		remove_at(ks, i);
-		return 0;
-	}
-	*val = e->data + e->klen;
-	*vlen = e->vlen;
-	return 1;
+	live = !expired(ks->slots[i].e, now);
+	if (!live)
+		ks->expired++;
+	remove_at(ks, i);
+	return live;
 }
 
-static struct ks_entry *entry_new(const void *key, size_t klen,
-				  const void *val, size_t vlen)
+void ks_del_entry(struct keyspace *ks, struct kv_entry *e)
 {
-	struct ks_entry *e = malloc(sizeof(*e) + klen + vlen);
+	size_t i = find_entry(ks, e);
+
+	if (i != SIZE_MAX)
+		remove_at(ks, i);
+}
+
+/* ---- insertion ---- */
+
+static struct kv_entry *entry_new(const void *key, size_t klen, size_t vcap)
+{
+	struct kv_entry *e = malloc(sizeof(*e) + klen + vcap);
 
 	if (!e)
 		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->vol = KV_NOVOL;
 	e->klen = (uint32_t)klen;
-	e->vlen = (uint32_t)vlen;
-	e->vcap = (uint32_t)vlen;
+	e->vcap = vcap;
 	memcpy(e->data, key, klen);
-	if (vlen)
-		memcpy(e->data + klen, val, vlen);
 	return e;
 }
 
-int ks_set(struct keyspace *ks, const void *key, size_t klen,
-	   const void *val, size_t vlen, uint64_t expire_at_ns,
-	   uint64_t now_ns)
+/* Put new entry e (hash `hash`) in the table, growing it first. */
+static int insert(struct keyspace *ks, struct kv_entry *e, uint64_t hash)
 {
-	uint64_t hash = kv_key_hash(key, klen);
-	size_t i = find(ks, key, klen, hash);
-	struct ks_entry *e;
+	size_t i;
 
-	if (klen > UINT32_MAX || vlen > UINT32_MAX)
+	if ((ks->count + 1) * 4 > (ks->mask + 1) * 3 &&
+	    resize(ks, (ks->mask + 1) * 2))
 		return -ENOMEM;
-	if (i != SIZE_MAX) {
-		e = ks->slots[i].e;
-		if (expire_at_ns == KS_KEEP_TTL)
-			expire_at_ns = expired(e, now_ns) ? 0 : e->expire_at;
-		/*
-		 * Reuse the allocation when the value fits and would not
-		 * leave most of it idle; else one realloc.
-		 */
-		if (vlen > e->vcap || vlen < e->vcap / 4) {
-			struct ks_entry *ne = realloc(e, sizeof(*e) + klen +
-						      vlen);
-
-			if (!ne)
-				return -ENOMEM;
-			e = ne;
-			e->vcap = (uint32_t)vlen;
-			ks->slots[i].e = e;
-		}
-		if (vlen)
-			memcpy(e->data + klen, val, vlen);
-		e->vlen = (uint32_t)vlen;
-		e->expire_at = expire_at_ns;
-		return 0;
-	}
-	if (expire_at_ns == KS_KEEP_TTL)
-		expire_at_ns = 0;
-	if ((ks->count + 1) * 4 > (ks->mask + 1) * 3 && grow(ks))
-		return -ENOMEM;
-	e = entry_new(key, klen, val, vlen);
-	if (!e)
-		return -ENOMEM;
-	e->expire_at = expire_at_ns;
 	i = hash & ks->mask;
 	while (ks->slots[i].e)
 		i = (i + 1) & ks->mask;
@@ -296,252 +393,202 @@ int ks_set(struct keyspace *ks, const void *key, size_t klen,
 	return 0;
 }
 
-int ks_del(struct keyspace *ks, const void *key, size_t klen,
-	   uint64_t now_ns)
+/* Entry e of slot i moved to ne (realloc): repoint what refers to it. */
+static void moved(struct keyspace *ks, size_t i, struct kv_entry *ne)
 {
-	size_t i = find(ks, key, klen, kv_key_hash(key, klen));
-	int live;
+	ks->slots[i].e = ne;
+	if (ne->vol != KV_NOVOL)
+		ks->vol[ne->vol] = ne;
+}
+
+/*
+ * Make the entry of slot i a string of vlen bytes with room to spare:
+ * reuse the allocation when the value fits and would not leave most of
+ * it idle; else one realloc.
+ */
+static int reshape(struct keyspace *ks, size_t i, size_t vlen, bool grow)
+{
+	struct kv_entry *e = ks->slots[i].e, *ne;
+	size_t cap = vlen;
+
+	if (vlen <= e->vcap && vlen >= e->vcap / 4)
+		return 0;
+	/* Growing in place (APPEND) doubles, so n appends cost O(n). */
+	if (grow && vlen > e->vcap && vlen < SIZE_MAX / 2)
+		cap = vlen > 2 * e->vcap ? vlen : 2 * e->vcap;
+	ne = realloc(e, sizeof(*e) + e->klen + cap);
+	if (!ne)
+		return -ENOMEM;
+	ne->vcap = cap;
+	moved(ks, i, ne);
+	return 0;
+}
+
+int ks_set_string(struct keyspace *ks, const void *key, size_t klen,
+		  const void *val, size_t vlen, bool keep_ttl,
+		  struct kv_entry **out)
+{
+	uint64_t hash = kv_key_hash(key, klen);
+	size_t i = find(ks, key, klen, hash);
+	struct kv_entry *e;
+
+	if (klen > UINT32_MAX)
+		return -ENOMEM;
+	if (i != SIZE_MAX) {
+		e = ks->slots[i].e;
+		if (e->type != KV_STRING) {
+			/* Keep the old value until nothing can fail. */
+			void *old = e->obj;
+			enum kv_type ot = (enum kv_type)e->type;
+
+			e->vcap = 0;
+			if (reshape(ks, i, vlen, false))
+				return -ENOMEM;
+			kv_obj_free(ot, old);
+		} else if (reshape(ks, i, vlen, false)) {
+			return -ENOMEM;
+		}
+		e = ks->slots[i].e;
+		e->type = KV_STRING;
+		e->obj = NULL;
+		e->vlen = vlen;
+		if (vlen)
+			memcpy(kv_entry_str(e), val, vlen);
+		if (!keep_ttl)
+			ks_set_expire(ks, e, 0);
+	} else {
+		e = entry_new(key, klen, vlen);
+		if (!e)
+			return -ENOMEM;
+		e->type = KV_STRING;
+		e->vlen = vlen;
+		if (vlen)
+			memcpy(kv_entry_str(e), val, vlen);
+		if (insert(ks, e, hash)) {
+			free(e);
+			return -ENOMEM;
+		}
+	}
+	if (out)
+		*out = e;
+	return 0;
+}
+
+int ks_string_resize(struct keyspace *ks, struct kv_entry **e, size_t vlen)
+{
+	size_t i = find_entry(ks, *e);
 
 	if (i == SIZE_MAX)
-		return 0;
-	live = !expired(ks->slots[i].e, now_ns);
-	remove_at(ks, i);
-	return live;
-}
-
-/* ------------------------------------------------------------------ */
-/* Running sub-requests                                                */
-/* ------------------------------------------------------------------ */
-
-static const char err_oom[] = "ERR out of memory";
-
-static int exec_set(struct keyspace *ks, const struct kv_subreq *r,
-		    const struct resp_str *k, const struct resp_str *v,
-		    uint64_t now_ns, struct resp_buf *reply)
-{
-	uint64_t expire_at = 0;
-	const char *old;
-	size_t oldlen;
-
-	if (r->flags & (KV_SET_NX | KV_SET_XX)) {
-		int exists = ks_get(ks, k->p, k->len, now_ns, &old, &oldlen);
-
-		if ((r->flags & KV_SET_NX) && exists)
-			return kv_subreply_null(reply);
-		if ((r->flags & KV_SET_XX) && !exists)
-			return kv_subreply_null(reply);
-	}
-	/* kv_subreq_open() bounded ttl_ms, so this cannot overflow. */
-	if (r->flags & KV_SET_TTL)
-		expire_at = now_ns + (uint64_t)r->ttl_ms * 1000000u;
-	if (ks_set(ks, k->p, k->len, v->p, v->len, expire_at, now_ns))
-		return kv_subreply_err(reply, err_oom);
-	return kv_subreply_ok(reply);
-}
-
-/* INCR keeps the key's expiry, as Redis does. */
-static int exec_incr(struct keyspace *ks, const struct resp_str *k,
-		     uint64_t now_ns, struct resp_buf *reply)
-{
-	const char *val;
-	size_t vlen;
-	int64_t n = 0;
-	char tmp[24];
-	int len;
-
-	if (ks_get(ks, k->p, k->len, now_ns, &val, &vlen)) {
-		if (resp_parse_i64(val, vlen, &n))
-			return kv_subreply_err(reply,
-				"ERR value is not an integer or out of range");
-		if (n == INT64_MAX)
-			return kv_subreply_err(reply,
-				"ERR increment or decrement would overflow");
-	}
-	n++;
-	len = snprintf(tmp, sizeof(tmp), "%" PRId64, n);
-	if (ks_set(ks, k->p, k->len, tmp, (size_t)len, KS_KEEP_TTL, now_ns))
-		return kv_subreply_err(reply, err_oom);
-	return kv_subreply_int(reply, n);
-}
-
-static int exec_one(struct keyspace *ks, const struct kv_subreq *r,
-		    const struct resp_str *k, const struct resp_str *v,
-		    uint64_t now_ns, struct resp_buf *reply)
-{
-	const char *val;
-	size_t vlen;
-
-	switch (r->op) {
-	case KV_OP_GET:
-		if (ks_get(ks, k->p, k->len, now_ns, &val, &vlen))
-			return kv_subreply_bulk(reply, val, vlen);
-		return kv_subreply_null(reply);
-	case KV_OP_SET:
-		return exec_set(ks, r, k, v, now_ns, reply);
-	case KV_OP_DEL:
-		return kv_subreply_int(reply, ks_del(ks, k->p, k->len, now_ns));
-	case KV_OP_EXISTS:
-		return kv_subreply_int(reply, ks_get(ks, k->p, k->len, now_ns,
-						     &val, &vlen));
-	case KV_OP_INCR:
-		return exec_incr(ks, k, now_ns, reply);
-	default:
-		return -EINVAL;
-	}
-}
-
-int kv_exec(struct keyspace *ks, const void *req, size_t len,
-	    uint64_t now_ns, struct resp_buf *reply)
-{
-	size_t old = reply->len;
-	struct kv_subreq r;
-	struct resp_str k, v;
-	uint32_t i;
-	int rc;
-
-	if (kv_subreq_open(&r, req, len))
-		return -EINVAL;
-	if (kv_subreply_begin(reply, r.seq, r.part, (uint16_t)r.nkeys))
+		return -ENOENT;
+	if (reshape(ks, i, vlen, true))
 		return -ENOMEM;
-	for (i = 0; i < r.nkeys; i++) {
-		rc = kv_subreq_next(&r, &k, &v);
-		if (rc != 1) {
-			rc = -EINVAL;
-			goto fail;
-		}
-		rc = exec_one(ks, &r, &k, &v, now_ns, reply);
-		if (rc)
-			goto fail;
-	}
-	/* Bytes after the last announced key mean a malformed request. */
-	if (r.cur != r.end) {
-		rc = -EINVAL;
-		goto fail;
-	}
-	return 0;
-fail:
-	reply->len = old;
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Routing                                                             */
-/* ------------------------------------------------------------------ */
-
-#define NO_PART 0xffffu
-
-int kv_route_init(struct kv_route *rt, const struct kv_request *req,
-		  unsigned nshards)
-{
-	uint16_t *map;
-	uint32_t i;
-
-	memset(rt, 0, sizeof(*rt));
-	if (req->nkeys == 0 || nshards == 0)
-		return 0;
-	rt->part_shard = &rt->one_shard;
-	rt->nparts = 1;
-	if (nshards == 1)
-		return 0;
-	if (req->nkeys == 1) {
-		struct resp_str k = kv_request_key(req, 0);
-
-		rt->one_shard = (uint16_t)kv_key_shard(k.p, k.len, nshards);
-		return 0;
-	}
-	/* One allocation: key_part[nkeys], part_shard and map[nshards]. */
-	rt->key_part = malloc(((size_t)req->nkeys + 2 * (size_t)nshards) *
-			      sizeof(uint16_t));
-	if (!rt->key_part) {
-		rt->nparts = 0;
-		return -ENOMEM;
-	}
-	rt->part_shard = rt->key_part + req->nkeys;
-	map = rt->part_shard + nshards;
-	memset(map, 0xff, nshards * sizeof(*map));
-	rt->nparts = 0;
-	for (i = 0; i < req->nkeys; i++) {
-		struct resp_str k = kv_request_key(req, i);
-		unsigned s = kv_key_shard(k.p, k.len, nshards);
-
-		if (map[s] == NO_PART) {
-			map[s] = (uint16_t)rt->nparts;
-			rt->part_shard[rt->nparts++] = (uint16_t)s;
-		}
-		rt->key_part[i] = map[s];
-	}
-	if (rt->nparts == 1) {
-		/* All on one shard after all: the common case needs no map. */
-		rt->one_shard = rt->part_shard[0];
-		free(rt->key_part);
-		rt->key_part = NULL;
-		rt->part_shard = &rt->one_shard;
-	}
+	*e = ks->slots[i].e;
+	(*e)->vlen = vlen;
 	return 0;
 }
 
-void kv_route_fini(struct kv_route *rt)
+int ks_add_obj(struct keyspace *ks, const void *key, size_t klen,
+	       enum kv_type type, void *obj, struct kv_entry **out)
 {
-	free(rt->key_part);
-	memset(rt, 0, sizeof(*rt));
-}
+	struct kv_entry *e;
 
-uint16_t *kv_route_take(struct kv_route *rt)
-{
-	uint16_t *kp = rt->key_part;
-
-	memset(rt, 0, sizeof(*rt));
-	return kp;
-}
-
-/* ------------------------------------------------------------------ */
-/* The pipeline in one call                                            */
-/* ------------------------------------------------------------------ */
-
-int kv_execute(struct keyspace *const *shards, unsigned nshards,
-	       const struct resp_cmd *args, uint64_t now_ns,
-	       struct resp_buf *out)
-{
-	struct resp_buf rq, *replies = NULL;
-	struct kv_part *parts = NULL;
-	struct kv_request req;
-	struct kv_route rt;
-	unsigned p;
-	int r;
-
-	r = kv_request_prepare(args, &req, out);
-	if (r <= 0)
-		return r;
-	r = kv_route_init(&rt, &req, nshards);
-	if (r)
-		return r;
-	replies = calloc(rt.nparts, sizeof(*replies));
-	parts = calloc(rt.nparts, sizeof(*parts));
-	if (!replies || !parts) {
-		r = -ENOMEM;
-		goto out;
+	if (klen > UINT32_MAX)
+		return -ENOMEM;
+	e = entry_new(key, klen, 0);
+	if (!e)
+		return -ENOMEM;
+	e->type = (uint8_t)type;
+	e->obj = obj;
+	if (insert(ks, e, kv_key_hash(key, klen))) {
+		free(e);
+		return -ENOMEM;
 	}
-	resp_buf_init(&rq);
-	for (p = 0; p < rt.nparts; p++) {
-		rq.len = 0;
-		if (kv_subreq_encode(&rq, &req, 0, (uint16_t)p,
-				     rt.key_part) < 0)
-			continue;	/* parts[p] stays lost: merge says so */
-		if (kv_exec(shards[rt.part_shard[p]], rq.data, rq.len, now_ns,
-			    &replies[p]) == 0) {
-			parts[p].p = replies[p].data;
-			parts[p].len = replies[p].len;
+	if (out)
+		*out = e;
+	return 0;
+}
+
+int ks_set_expire(struct keyspace *ks, struct kv_entry *e, int64_t when)
+{
+	if (when == 0) {
+		vol_del(ks, e);
+		e->expire_at = 0;
+		return 0;
+	}
+	if (e->vol == KV_NOVOL && vol_add(ks, e))
+		return -ENOMEM;
+	e->expire_at = when;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Walking and sampling                                                */
+/* ------------------------------------------------------------------ */
+
+struct kv_entry *ks_next(const struct keyspace *ks, size_t *cursor)
+{
+	while (*cursor <= ks->mask) {
+		struct kv_entry *e = ks->slots[(*cursor)++].e;
+
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+static uint64_t rnd(struct keyspace *ks)
+{
+	uint64_t x = ks->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	ks->rng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/*
+ * Redis' estimate of the average time to live: the mean over the live
+ * keys of a sample, folded in with weight 1/50 (or taken as is while
+ * there is no estimate yet).
+ */
+static void note_ttl(struct keyspace *ks, int64_t sum, unsigned live)
+{
+	int64_t avg;
+
+	if (!live)
+		return;
+	avg = sum / live;
+	ks->avg_ttl = ks->avg_ttl ? ks->avg_ttl / 50 * 49 + avg / 50 : avg;
+}
+
+unsigned ks_expire_sample(struct keyspace *ks, int64_t now, unsigned n,
+			  unsigned *sampled)
+{
+	unsigned k, removed = 0, live = 0;
+	int64_t sum = 0;
+
+	for (k = 0; k < n && ks->nvol > 0; k++) {
+		struct kv_entry *e = ks->vol[rnd(ks) % ks->nvol];
+
+		if (expired(e, now)) {
+			ks_del_entry(ks, e);
+			ks->expired++;
+			removed++;
+		} else if (e->expire_at - now < INT64_MAX / 64 - sum) {
+			/* Times near INT64_MAX would overflow the sum. */
+			sum += e->expire_at - now;
+			live++;
 		}
 	}
-	resp_buf_fini(&rq);
-	r = kv_reply_merge(req.cmd, req.nkeys, rt.key_part, parts, rt.nparts,
-			   out);
-out:
-	if (replies)
-		for (p = 0; p < rt.nparts; p++)
-			resp_buf_fini(&replies[p]);
-	free(replies);
-	free(parts);
-	kv_route_fini(&rt);
-	return r;
+	*sampled = k;
+	note_ttl(ks, sum, live);
+	if (ks->nvol == 0)
+		ks->avg_ttl = 0;
+	return removed;
+}
+
+int64_t ks_avg_ttl(const struct keyspace *ks)
+{
+	return ks->nvol ? ks->avg_ttl : 0;
 }

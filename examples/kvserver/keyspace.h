@@ -1,29 +1,64 @@
 /*
- * examples/kvserver/keyspace.h: one shard's keys and values, and the
- * functions that run a command's sub-request against them.
+ * examples/kvserver/keyspace.h: one database of one shard: keys to typed
+ * values, each key with an optional expiry time.
  *
  * A keyspace is owned by one thread (in the server, by one keyspace
- * actor) and takes no locks. Keys and values are binary-safe byte strings.
+ * actor) and takes no locks. Keys and values are binary-safe byte
+ * strings. Times are Unix time in milliseconds, the clock Redis keeps
+ * expiry times on; every call that may meet an expired key takes `now`.
  *
- * Expiry is lazy: a key carries an absolute expiry time on the caller's
- * ns clock and is removed when an access finds it past that time (every
- * function here takes `now_ns`). A key that expires and is never touched
- * again stays in memory until it is overwritten or the keyspace is
- * destroyed; Redis adds a sampling sweep for that, which this example
- * leaves out.
+ * Expiry is lazy and active, as in Redis: a lookup that finds a key past
+ * its time removes it, and ks_expire_sample() lets the owner sample the
+ * keys that have a time and remove the expired ones, so keys that are
+ * never touched again do not stay in memory. The table shrinks when it
+ * gets sparse.
  */
 #ifndef KV_KEYSPACE_H
 #define KV_KEYSPACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "resp.h"
-
 struct keyspace;
 
-/* Expiry value that ks_set() reads as "keep the key's current expiry". */
-#define KS_KEEP_TTL UINT64_MAX
+enum kv_type {
+	KV_STRING,
+	KV_LIST,
+	KV_SET,
+	KV_HASH,
+	KV_ZSET,
+};
+
+/* kv_entry.vol of a key without an expiry time. */
+#define KV_NOVOL UINT32_MAX
+
+/*
+ * One key and its value. A string's bytes follow the key in the same
+ * allocation; other types point at their container (types/). An entry
+ * may move when a string value grows: keep it only until the next call
+ * that changes the keyspace.
+ */
+struct kv_entry {
+	int64_t expire_at;	/* Unix ms; 0 = no expiry */
+	uint32_t vol;		/* place among volatile keys, KV_NOVOL */
+	uint32_t klen;
+	uint8_t type;		/* enum kv_type */
+	size_t vlen;		/* KV_STRING: bytes of the value */
+	size_t vcap;		/* KV_STRING: bytes allocated for it */
+	void *obj;		/* other types: the container */
+	char data[];		/* the key, then a string's value */
+};
+
+static inline const char *kv_entry_key(const struct kv_entry *e)
+{
+	return e->data;
+}
+
+static inline char *kv_entry_str(struct kv_entry *e)
+{
+	return e->data + e->klen;
+}
 
 /*
  * The 64-bit hash of a key. The table indexes with its low bits and
@@ -39,78 +74,79 @@ unsigned kv_key_shard(const void *key, size_t len, unsigned nshards);
 int ks_create(struct keyspace **out);
 void ks_destroy(struct keyspace *ks);	/* NULL is a no-op */
 
-/*
- * Find a live key. 1 with *val and *vlen pointing at the value (valid until
- * the next change to the keyspace), 0 when absent or expired.
- */
-int ks_get(struct keyspace *ks, const void *key, size_t klen,
-	   uint64_t now_ns, const char **val, size_t *vlen);
+/* Remove every key. */
+void ks_flush(struct keyspace *ks);
 
 /*
- * Create or overwrite `key`. expire_at_ns: 0 = never, KS_KEEP_TTL = keep
- * what the key had (none if it is new), else absolute ns. 0 or -ENOMEM
- * (the keyspace is unchanged).
+ * The live entry of `key`, or NULL. A key found past its expiry time is
+ * removed first (and counted in ks_expired()).
  */
-int ks_set(struct keyspace *ks, const void *key, size_t klen,
-	   const void *val, size_t vlen, uint64_t expire_at_ns,
-	   uint64_t now_ns);
+struct kv_entry *ks_find(struct keyspace *ks, const void *key, size_t klen,
+			 int64_t now);
 
-/* 1 if a live key was removed, 0 if there was none. */
-int ks_del(struct keyspace *ks, const void *key, size_t klen,
-	   uint64_t now_ns);
+/*
+ * Make `key` a string holding val[0, vlen), whatever it held before
+ * (an old container is freed). keep_ttl: keep the expiry time of a key
+ * that exists, else the key has none. *out (may be NULL) gets the entry.
+ * 0 or -ENOMEM (nothing changed).
+ */
+int ks_set_string(struct keyspace *ks, const void *key, size_t klen,
+		  const void *val, size_t vlen, bool keep_ttl,
+		  struct kv_entry **out);
 
-/* Keys held, counting expired ones not yet removed. */
+/*
+ * Resize the string of entry `*e` to vlen bytes, keeping the first
+ * min(old, vlen) bytes; *e is updated if it moves. 0 or -ENOMEM.
+ */
+int ks_string_resize(struct keyspace *ks, struct kv_entry **e, size_t vlen);
+
+/*
+ * Add the new key `key` (which must not exist) holding container `obj`
+ * of `type`; the keyspace owns obj from now on. 0 or -ENOMEM (obj is
+ * still the caller's).
+ */
+int ks_add_obj(struct keyspace *ks, const void *key, size_t klen,
+	       enum kv_type type, void *obj, struct kv_entry **out);
+
+/* Remove `key`; 1 if a live key was removed, 0 if there was none. */
+int ks_del(struct keyspace *ks, const void *key, size_t klen, int64_t now);
+
+/* Remove entry `e` (found by ks_find). */
+void ks_del_entry(struct keyspace *ks, struct kv_entry *e);
+
+/* Give `e` the expiry time `when` (Unix ms, > 0), or none (0). */
+int ks_set_expire(struct keyspace *ks, struct kv_entry *e, int64_t when);
+
+/* Keys held, counting expired ones not yet removed (as Redis' DBSIZE). */
 size_t ks_count(const struct keyspace *ks);
 
-/* Buckets in the table (for tests of growth). */
+/* Keys with an expiry time. */
+size_t ks_volatile(const struct keyspace *ks);
+
+/* Keys removed because they expired, since creation. */
+uint64_t ks_expired(const struct keyspace *ks);
+
+/* Buckets in the table (for tests of growth and shrinking). */
 size_t ks_buckets(const struct keyspace *ks);
 
 /*
- * Run one sub-request (resp.h) against `ks` and append its sub-reply,
- * one result per key, to `reply`. The keyspace actor calls this for each
- * KV_MSG_REQ; it is a pure function of the keyspace, the bytes and the
- * clock. Returns 0; -EINVAL when `req` is malformed (nothing appended,
- * nothing changed if the header was bad; keys before a malformed one
- * have run); -ENOMEM when the reply could not be built.
+ * Walk the entries: start with *cursor = 0; each call gives the next
+ * entry or NULL at the end. The keyspace must not change meanwhile.
  */
-int kv_exec(struct keyspace *ks, const void *req, size_t len,
-	    uint64_t now_ns, struct resp_buf *reply);
+struct kv_entry *ks_next(const struct keyspace *ks, size_t *cursor);
 
 /*
- * Which part of a command each key's result lands in, and which shard
- * each part goes to: the split step of a multi-key command. Parts are
- * numbered in the order their shard first appears among the keys.
- * key_part is NULL when there is one part (all keys on one shard), which
- * is what kv_subreq_encode() and kv_reply_merge() take to mean "all".
+ * Active expiry: look at up to `n` keys with an expiry time, chosen at
+ * random, and remove those expired at `now`. Returns how many were
+ * removed; *sampled gets how many were looked at.
  */
-struct kv_route {
-	unsigned nparts;
-	uint16_t *key_part;	/* nkeys entries, or NULL; owned */
-	uint16_t *part_shard;	/* nparts entries; points at one_shard or */
-				/* into key_part's allocation */
-	uint16_t one_shard;	/* storage for the one-part case */
-};
+unsigned ks_expire_sample(struct keyspace *ks, int64_t now, unsigned n,
+			  unsigned *sampled);
 
-/* 0 or -ENOMEM. A route for a request with no keys has no parts. */
-int kv_route_init(struct kv_route *rt, const struct kv_request *req,
-		  unsigned nshards);
-void kv_route_fini(struct kv_route *rt);
+/* Average time to live of the keys with one, ms, estimated by sampling. */
+int64_t ks_avg_ttl(const struct keyspace *ks);
 
-/*
- * Give up ownership of key_part (and part_shard with it when nparts > 1)
- * to the caller, who frees key_part with free(). For a connection that
- * keeps it until the parts come back.
- */
-uint16_t *kv_route_take(struct kv_route *rt);
-
-/*
- * The whole pipeline at once, as the server does it with messages: check
- * `args`, answer keyless commands, else split the keys over `nshards`
- * keyspaces, run each part with kv_exec() and merge the results. Appends
- * one RESP reply to `out`. 0 or -ENOMEM.
- */
-int kv_execute(struct keyspace *const *shards, unsigned nshards,
-	       const struct resp_cmd *args, uint64_t now_ns,
-	       struct resp_buf *out);
+/* Free a container of `type` (types/); strings have none. */
+void kv_obj_free(enum kv_type type, void *obj);
 
 #endif /* KV_KEYSPACE_H */

@@ -11,11 +11,15 @@
  *                           in the hand-off table and asks the conns
  *                           supervisor to start one conn actor for it
  *                           (round robin over shards).
- *   conn (1 per client)     owns its socket: recv, parse RESP, route each
- *                           key to its owner, put replies back in request
- *                           order, send. Keyless commands it answers itself.
- *   keyspace (1 per shard)  owns the keys kv_key_shard() gives its shard
- *                           and runs the sub-requests sent to it.
+ *   conn (1 per client)     owns its socket (conn.c): recv, hand the bytes
+ *                           to its command pipeline (client.c), which
+ *                           parses RESP, routes each key to its owner and
+ *                           puts replies back in request order; send.
+ *                           LOCAL commands it answers itself.
+ *   keyspace (1 per shard)  owns the keys kv_key_shard() gives its shard,
+ *                           in every database (store.c), runs the
+ *                           sub-requests sent to it, and expires keys on
+ *                           a timer (active expiry).
  *
  * rest_for_one: when a keyspace actor fails, the supervisor stops what
  * was started after it (the keyspaces after it, every connection, the
@@ -25,15 +29,16 @@
  *
  * The conn <-> keyspace protocol (payload formats in resp.h):
  *
- *   KV_MSG_REQ    conn -> keyspace: one sub-request, the keys of one
- *                 command that this shard owns, tagged (seq, part).
- *   KV_MSG_REPLY  keyspace -> conn (msg->from of the request): one result
- *                 per key, same order, same (seq, part).
+ *   KV_MSG_REQ    conn -> keyspace: one sub-request, the share of one
+ *                 command that this shard runs, tagged (seq, part).
+ *   KV_MSG_REPLY  keyspace -> conn (msg->from of the request): its
+ *                 results, same (seq, part).
  *
- * A command whose keys live on k shards becomes k sub-requests; the conn
- * merges the k sub-replies. Every sub-request gets exactly one sub-reply
- * unless the conn has stopped (then it is a dead letter) or the runtime
- * is shutting down.
+ * A command whose keys live on k shards becomes k sub-requests (one per
+ * shard for KEYS, DBSIZE, FLUSHALL, INFO); the conn merges the k
+ * sub-replies. Every sub-request gets exactly one sub-reply unless the
+ * conn has stopped (then it is a dead letter) or the runtime is shutting
+ * down.
  */
 #ifndef KV_KV_H
 #define KV_KV_H
@@ -43,16 +48,15 @@
 
 #include <ringactor.h>
 
-#include "resp.h"
+#include "command.h"
+#include "info.h"
 
 #define KV_MSG_REQ	1	/* conn -> keyspace: sub-request */
 #define KV_MSG_REPLY	2	/* keyspace -> conn: sub-reply */
 #define KV_MSG_FLUSH	3	/* conn -> itself: send what has piled up */
+#define KV_MSG_EXPIRE	4	/* keyspace -> itself: active expiry tick */
+#define KV_MSG_EXPIRE_MORE 5	/* keyspace -> itself: go on expiring */
 
-/* Latency histograms: 1 ns .. 60 s at 3 significant digits. */
-#define KV_HDR_LOWEST	1
-#define KV_HDR_HIGHEST	60000000000LL
-#define KV_HDR_SIGFIGS	3
 
 /*
  * Set up by main before the first actor is spawned and read-only after,
@@ -61,6 +65,9 @@
  */
 struct kv_server {
 	int listen_fd;		/* bound and listening; main closes it */
+	const struct kv_config *cfg;	/* options; read-only */
+	int64_t start_ms;	/* Unix ms at start, for INFO */
+	char run_id[41];	/* 40 hex digits, for INFO */
 	unsigned nshards;
 	/*
 	 * [nshards]: the keyspace actor of shard i, and the conns
@@ -73,6 +80,10 @@ struct kv_server {
 	ra_hdr_t **lat;		/* [nshards * KV_CMD_COUNT], in ns */
 	atomic_uint restarts;	/* supervisor restarts, for the report */
 	atomic_uint child_exits; /* children that exited by themselves */
+	/* For CLIENT ID and INFO; any thread, relaxed is enough. */
+	atomic_ullong next_client_id;
+	atomic_ullong connected;	/* conns serving a client now */
+	atomic_ullong total_connections; /* sockets the acceptor took */
 	/*
 	 * [nhandoff]: sockets on their way from the acceptor to a conn
 	 * (handoff.c). Made and freed by main, which closes what is still

@@ -2,7 +2,9 @@
  * examples/kvserver/main.c: a Redis-compatible key-value server built from
  * ringactor actors (see kv.h for the actors and their messages).
  *
- *   kvserver [--port N] [--shards N] [--hgrm FILE]
+ *   kvserver [--port N] [--shards N] [--hgrm FILE] [--idle-poll-us N]
+ *            [--proto-max-bulk-len BYTES] [--max-multibulk-len N]
+ *            [--client-query-buffer-limit BYTES] [--databases N]
  *
  * Listens on 127.0.0.1:N (default 6380) with N shards (default 2) and runs
  * until SIGINT or SIGTERM (SIGUSR1 makes keyspace 0 fail, to watch the
@@ -20,26 +22,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kv.h"
 
 struct options {
-	int port;
 	unsigned shards;
 	const char *hgrm;
 	long idle_poll_us;	/* -1: the runtime default */
+	struct kv_config cfg;	/* port, limits, databases */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kvserver [--port N] [--shards N] [--hgrm FILE] [--idle-poll-us N]\n"
+	fprintf(f, "usage: kvserver [options]\n"
 		   "  --port N     TCP port on 127.0.0.1 (default 6380)\n"
 		   "  --shards N   shards, a thread and ring each (default 2)\n"
 		   "  --hgrm FILE  write the latency distribution at exit\n"
 		   "  --idle-poll-us N  CQ poll before a shard sleeps "
-		   "(default: runtime's)\n");
+		   "(default: runtime's)\n"
+		   "  --proto-max-bulk-len BYTES  longest argument "
+		   "(default 512mb)\n"
+		   "  --max-multibulk-len N  most arguments per command "
+		   "(default 2147483647, Redis 7.0's)\n"
+		   "  --client-query-buffer-limit BYTES  longest pending "
+		   "request (default 1gb)\n"
+		   "  --databases N  SELECT 0..N-1 (default 16)\n"
+		   "BYTES may end in k, kb, m, mb, g or gb "
+		   "(as in redis.conf).\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -55,12 +69,72 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* Redis' memory units: k = 1000, kb = 1024, and so on; case ignored. */
+static int parse_bytes(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long mul;
+	} units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1000 }, { "kb", 1024 },
+		{ "m", 1000000 }, { "mb", 1024 * 1024 },
+		{ "g", 1000000000 }, { "gb", 1024ull * 1024 * 1024 },
+	};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcasecmp(end, units[i].unit) == 0) {
+			if (v > ~0ull / units[i].mul)
+				return -EINVAL;
+			*out = v * units[i].mul;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The protocol and memory options; 1 if `a` is one of them. */
+static int parse_limit(const char *a, const char *val, struct kv_config *c)
+{
+	unsigned long long v;
+
+	if (strcmp(a, "--proto-max-bulk-len") &&
+	    strcmp(a, "--max-multibulk-len") &&
+	    strcmp(a, "--client-query-buffer-limit") &&
+	    strcmp(a, "--databases"))
+		return 0;
+	if (parse_bytes(val, &v) || v == 0)
+		return -EINVAL;
+	if (!strcmp(a, "--proto-max-bulk-len")) {
+		/* A span in a sub-request records lengths in 32 bits. */
+		if (v > 0xffffffffull - 64)
+			return -EINVAL;
+		c->lim.max_bulk = v;
+	} else if (!strcmp(a, "--max-multibulk-len")) {
+		if (v > RESP_DEFAULT_MAX_MBULK)
+			return -EINVAL;
+		c->lim.max_mbulk = v;
+	} else if (!strcmp(a, "--client-query-buffer-limit")) {
+		c->query_buf_limit = v;
+	} else {
+		if (v > 256)	/* a sub-request carries it in a byte */
+			return -EINVAL;
+		c->databases = (unsigned)v;
+	}
+	return 1;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	unsigned long v;
-	int i;
+	int i, r;
 
-	o->port = 6380;
+	o->cfg = kv_default_config;
 	o->shards = 2;
 	o->hgrm = NULL;
 	o->idle_poll_us = -1;
@@ -73,10 +147,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 		}
 		if (i + 1 >= argc)
 			goto bad;
+		r = parse_limit(a, argv[i + 1], &o->cfg);
+		if (r < 0)
+			goto bad;
+		if (r > 0) {
+			i++;
+			continue;
+		}
 		if (!strcmp(a, "--port")) {
 			if (parse_uint(argv[++i], 65535, &v) || v == 0)
 				goto bad;
-			o->port = (int)v;
+			o->cfg.port = (int)v;
 		} else if (!strcmp(a, "--shards")) {
 			if (parse_uint(argv[++i], 1024, &v) || v == 0)
 				goto bad;
@@ -120,6 +201,27 @@ static int listen_on(int port)
 		return err;
 	}
 	return fd;
+}
+
+static int64_t unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* INFO's run_id: 40 random hex digits, new at every start. */
+static void make_run_id(char id[41])
+{
+	unsigned char b[20] = { 0 };
+	size_t i;
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		for (i = 0; i < sizeof(b); i++)
+			b[i] = (unsigned char)(rand() ^ (int)getpid());
+	for (i = 0; i < sizeof(b); i++)
+		snprintf(id + 2 * i, 3, "%02x", b[i]);
 }
 
 static double us(int64_t ns)
@@ -269,12 +371,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	srv.listen_fd = listen_on(o.port);
+	srv.listen_fd = listen_on(o.cfg.port);
 	if (srv.listen_fd < 0) {
 		fprintf(stderr, "kvserver: cannot listen on 127.0.0.1:%d: %s\n",
-			o.port, strerror(-srv.listen_fd));
+			o.cfg.port, strerror(-srv.listen_fd));
 		return 1;
 	}
+	srv.cfg = &o.cfg;
+	srv.start_ms = unix_ms();
+	make_run_id(srv.run_id);
+	atomic_init(&srv.next_client_id, 1);
 	srv.nshards = o.shards;
 	srv.keyspace = calloc(o.shards, sizeof(*srv.keyspace));
 	nlat = (size_t)o.shards * KV_CMD_COUNT;
@@ -308,7 +414,7 @@ int main(int argc, char **argv)
 	if (r)
 		goto spawn_failed;
 	printf("kvserver: listening on 127.0.0.1:%d with %u shard%s (pid %d)\n",
-	       o.port, o.shards, o.shards == 1 ? "" : "s", (int)getpid());
+	       o.cfg.port, o.shards, o.shards == 1 ? "" : "s", (int)getpid());
 	fflush(stdout);
 
 	while ((r = sigwait(&sigs, &sig)) == EINTR || (r == 0 && sig == SIGUSR1))

@@ -1,9 +1,12 @@
 /*
- * examples/kvserver/resp.c: RESP2 request parser, reply writers, command
- * table and the sub-request/sub-reply codec (see resp.h).
+ * examples/kvserver/resp.c: the RESP2 request parser, the reply writers
+ * and Redis' argument number syntax (see resp.h).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,68 +14,80 @@
 
 #include "resp.h"
 
+const struct resp_limits resp_default_limits = {
+	.max_bulk = RESP_DEFAULT_MAX_BULK,
+	.max_mbulk = RESP_DEFAULT_MAX_MBULK,
+};
+
 /* ------------------------------------------------------------------ */
 /* Request parser                                                      */
 /* ------------------------------------------------------------------ */
 
 /*
- * One state per thing the next byte may be. The parser looks at every
- * header byte exactly once and skips bulk payloads by length, so a request
- * fed one byte at a time goes through the same states, in the same order,
- * as one fed whole: the results cannot differ.
+ * Redis finds the end of a length line with strchr(buf, '\r') and of an
+ * inline line with strchr(buf, '\n'): the search stops at a NUL byte,
+ * so a NUL before the line's end hides it for good and the connection
+ * waits until more than 64 KiB are pending, then fails as "too big". We
+ * keep that: it is what a client sees. Redis also never checks the CRLF
+ * after a bulk's payload (it skips two bytes), nor the byte after the
+ * '\r' of a length line; neither do we.
  */
 enum {
 	PS_START,	/* first byte of a request: '*' or inline */
-	PS_MB_COUNT,	/* digits after '*' */
-	PS_MB_COUNT_LF,	/* '\n' after the count */
-	PS_BULK_DOLLAR,	/* '$' */
-	PS_BULK_LEN,	/* digits after '$' */
-	PS_BULK_LEN_LF,	/* '\n' after the length */
-	PS_BULK_DATA,	/* payload bytes */
-	PS_BULK_CR,	/* '\r' after the payload */
-	PS_BULK_LF,	/* '\n' after the payload */
-	PS_INLINE,	/* scanning an inline line for '\n' */
+	PS_MB_LINE,	/* "*<count>\r": the count line */
+	PS_BULK_LINE,	/* "$<len>\r": a bulk length line */
+	PS_BULK_DATA,	/* payload and the two bytes after it */
+	PS_INLINE,	/* an inline line, up to '\n' */
 	PS_ERROR,	/* sticky */
 };
 
-/* The protocol errors, worded as Redis words them where it has them. */
 #define E_PROTO		"ERR Protocol error: "
 #define E_MBULK		E_PROTO "invalid multibulk length"
 #define E_BULK		E_PROTO "invalid bulk length"
-#define E_CRLF		E_PROTO "expected CRLF after bulk string"
-#define E_INLINE	E_PROTO "too big inline request"
-#define E_TOO_BIG	E_PROTO "request too big"
-#define E_ARGS		E_PROTO "too many arguments"
+#define E_BIG_MBULK	E_PROTO "too big mbulk count string"
+#define E_BIG_BULK	E_PROTO "too big bulk count string"
+#define E_BIG_INLINE	E_PROTO "too big inline request"
+#define E_QUOTES	E_PROTO "unbalanced quotes in request"
 #define E_NOMEM		"ERR out of memory"
 
-/* Most digits we read of a length: 10 is past every limit above. */
-#define MAX_DIGITS 10
+/* Argument arrays bigger than this are given back between commands. */
+#define KEEP_ARGS 1024
 
 static void reset_request(struct resp_parser *p)
 {
 	p->state = PS_START;
-	p->pos = 0;
-	p->num = 0;
-	p->ndigits = 0;
-	p->neg = false;
+	p->line = 0;
+	p->scan = 0;
+	p->blocked = false;
 	p->argc = 0;
 	p->nargs = 0;
-	p->bulk_left = 0;
+	p->bulk_len = 0;
+	p->inl_len = 0;
+	p->is_inline = false;
 }
 
-void resp_parser_init(struct resp_parser *p)
+void resp_parser_init(struct resp_parser *p, const struct resp_limits *lim)
 {
 	memset(p, 0, sizeof(*p));
+	p->lim = lim ? lim : &resp_default_limits;
 	reset_request(p);
 }
 
-void resp_parser_fini(struct resp_parser *p)
+static void free_args(struct resp_parser *p)
 {
 	free(p->spans);
 	free(p->argv);
 	p->spans = NULL;
 	p->argv = NULL;
 	p->cap = 0;
+}
+
+void resp_parser_fini(struct resp_parser *p)
+{
+	free_args(p);
+	free(p->inl);
+	p->inl = NULL;
+	p->inl_cap = 0;
 }
 
 const char *resp_parser_error(const struct resp_parser *p)
@@ -87,46 +102,14 @@ static enum resp_status fail(struct resp_parser *p, const char *msg)
 	return RESP_ERROR;
 }
 
-static void start_number(struct resp_parser *p)
+/* Room for one more argument: grows with the arguments that arrive. */
+static int reserve_span(struct resp_parser *p)
 {
-	p->num = 0;
-	p->ndigits = 0;
-	p->neg = false;
-}
-
-/*
- * Feed one byte of a length. 1: keep going; 0: '\r' ended a valid number;
- * -1: not a valid length. A '-' is taken so that "-1" fails as a bad
- * length (what Redis says) rather than as a stray byte.
- */
-static int number_byte(struct resp_parser *p, unsigned char c, uint64_t max)
-{
-	if (c == '\r')
-		return p->ndigits > 0 && !p->neg ? 0 : -1;
-	if (c == '-' && p->ndigits == 0 && !p->neg) {
-		p->neg = true;
-		return 1;
-	}
-	if (c < '0' || c > '9' || p->neg)
-		return -1;
-	p->num = p->num * 10 + (c - '0');
-	if (++p->ndigits > MAX_DIGITS || p->num > max)
-		return -1;
-	return 1;
-}
-
-/* Room for one more argument; grows geometrically up to RESP_MAX_ARGS. */
-static int push_span(struct resp_parser *p, size_t off, size_t len)
-{
-	if (p->nargs >= RESP_MAX_ARGS)
-		return -E2BIG;
 	if (p->nargs == p->cap) {
-		uint32_t ncap = p->cap ? p->cap * 2 : 8;
+		size_t ncap = p->cap ? p->cap * 2 : 8;
 		struct resp_span *s;
 		struct resp_str *a;
 
-		if (ncap > RESP_MAX_ARGS)
-			ncap = RESP_MAX_ARGS;
 		s = realloc(p->spans, ncap * sizeof(*s));
 		if (!s)
 			return -ENOMEM;
@@ -137,220 +120,413 @@ static int push_span(struct resp_parser *p, size_t off, size_t len)
 		p->argv = a;
 		p->cap = ncap;
 	}
-	p->spans[p->nargs].off = (uint32_t)off;
-	p->spans[p->nargs].len = (uint32_t)len;
+	return 0;
+}
+
+static int push_span(struct resp_parser *p, size_t off, size_t len)
+{
+	if (reserve_span(p))
+		return -ENOMEM;
+	p->spans[p->nargs].off = off;
+	p->spans[p->nargs].len = len;
 	p->nargs++;
 	return 0;
 }
 
-static void fill_cmd(struct resp_parser *p, const char *req,
+static void fill_cmd(struct resp_parser *p, const char *base,
 		     struct resp_cmd *cmd)
 {
-	uint32_t i;
+	uint64_t i;
 
 	for (i = 0; i < p->nargs; i++) {
-		p->argv[i].p = req + p->spans[i].off;
+		p->argv[i].p = base + p->spans[i].off;
 		p->argv[i].len = p->spans[i].len;
 	}
-	cmd->argc = p->nargs;
+	cmd->argc = (size_t)p->nargs;
 	cmd->argv = p->argv;
 }
 
-static bool is_blank(unsigned char c)
+/*
+ * Look for the byte `end` from p->scan on, in req[0, avail), as strchr
+ * would: a NUL first means it is never found. Returns its offset, or
+ * SIZE_MAX when it is not (yet) there.
+ */
+static size_t find_end(struct resp_parser *p, const char *req, size_t avail,
+		       char end)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	size_t i;
+
+	if (p->blocked)
+		return SIZE_MAX;
+	for (i = p->scan; i < avail; i++) {
+		if (req[i] == end)
+			return i;
+		if (req[i] == '\0') {
+			p->blocked = true;
+			return SIZE_MAX;
+		}
+	}
+	p->scan = avail;
+	return SIZE_MAX;
 }
 
-/* Split an inline line (no '\n') into spans. */
-static enum resp_status split_inline(struct resp_parser *p, const char *line,
-				     size_t len)
+/* ---- inline requests: split as redis-server's sdssplitargs splits ---- */
+
+static int inl_put(struct resp_parser *p, char c)
 {
-	size_t i = 0;
+	if (p->inl_len == p->inl_cap) {
+		size_t ncap = p->inl_cap ? p->inl_cap * 2 : 256;
+		char *n = realloc(p->inl, ncap);
 
-	while (i < len) {
-		size_t start;
-		int r;
-
-		while (i < len && is_blank((unsigned char)line[i]))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && !is_blank((unsigned char)line[i]))
-			i++;
-		r = push_span(p, start, i - start);
-		if (r == -E2BIG)
-			return fail(p, E_ARGS);
-		if (r)
-			return fail(p, E_NOMEM);
+		if (!n)
+			return -ENOMEM;
+		p->inl = n;
+		p->inl_cap = ncap;
 	}
-	return RESP_CMD;
+	p->inl[p->inl_len++] = c;
+	return 0;
+}
+
+/* The line as a C string would read: a NUL past its end. */
+static char at(const char *s, size_t n, size_t i)
+{
+	return i < n ? s[i] : '\0';
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' ||
+	       c == '\f' || c == '\r';
+}
+
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char unescape(char c)
+{
+	switch (c) {
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'b': return '\b';
+	case 'a': return '\a';
+	default: return c;
+	}
 }
 
 /*
- * An inline request: everything up to '\n'. Scanning resumes where the
- * last call stopped, so a long line fed in pieces is read once. A blank
- * line is no command (Redis skips it too): it is dropped by moving *base
- * past it, and the state goes back to PS_START.
+ * One byte inside "double quotes" at s[*i]. 1: the token ended (closing
+ * quote); 0: go on; -EINVAL: unbalanced; -ENOMEM.
  */
-static enum resp_status parse_inline(struct resp_parser *p, const char *buf,
-				     size_t len, size_t *base)
+static int dquoted(struct resp_parser *p, const char *s, size_t n, size_t *i)
 {
-	size_t at = *base + p->pos, line;
-	const char *nl = memchr(buf + at, '\n', len - at);
+	char c = at(s, n, *i);
 
-	if (!nl) {
-		p->pos = len - *base;
-		if (p->pos > RESP_MAX_INLINE)
-			return fail(p, E_INLINE);
+	if (c == '\\' && at(s, n, *i + 1) == 'x' &&
+	    hex_val(at(s, n, *i + 2)) >= 0 && hex_val(at(s, n, *i + 3)) >= 0) {
+		*i += 3;
+		return inl_put(p, (char)(hex_val(at(s, n, *i - 1)) * 16 +
+					 hex_val(at(s, n, *i))));
+	}
+	if (c == '\\' && at(s, n, *i + 1)) {
+		*i += 1;
+		return inl_put(p, unescape(at(s, n, *i)));
+	}
+	if (c == '"') {
+		/* A closing quote must be followed by a blank or the end. */
+		c = at(s, n, *i + 1);
+		return c && !is_space(c) ? -EINVAL : 1;
+	}
+	if (c == '\0')
+		return -EINVAL;
+	return inl_put(p, c);
+}
+
+/* The same inside 'single quotes': only \' is an escape. */
+static int squoted(struct resp_parser *p, const char *s, size_t n, size_t *i)
+{
+	char c = at(s, n, *i);
+
+	if (c == '\\' && at(s, n, *i + 1) == '\'') {
+		*i += 1;
+		return inl_put(p, '\'');
+	}
+	if (c == '\'') {
+		c = at(s, n, *i + 1);
+		return c && !is_space(c) ? -EINVAL : 1;
+	}
+	if (c == '\0')
+		return -EINVAL;
+	return inl_put(p, c);
+}
+
+/*
+ * One token from s[*i] on, appended to p->inl. Quotes may open anywhere
+ * in a token; outside them only space, tab, CR, LF and the end end it.
+ */
+static int inline_token(struct resp_parser *p, const char *s, size_t n,
+			size_t *i)
+{
+	int mode = 0;	/* 0 plain, 1 double quotes, 2 single quotes */
+	int r = 0;
+
+	for (;;) {
+		char c = at(s, n, *i);
+
+		if (mode == 1)
+			r = dquoted(p, s, n, i);
+		else if (mode == 2)
+			r = squoted(p, s, n, i);
+		else if (c == ' ' || c == '\n' || c == '\r' || c == '\t' ||
+			 c == '\0')
+			r = 1;
+		else if (c == '"')
+			mode = 1;
+		else if (c == '\'')
+			mode = 2;
+		else
+			r = inl_put(p, c);
+		if (r < 0)
+			return r;
+		if (*i < n)
+			(*i)++;
+		if (r == 1)
+			return 0;
+	}
+}
+
+/* Split line s[0, n) into arguments, spans into p->inl. */
+static int split_inline(struct resp_parser *p, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t start;
+		int r;
+
+		while (i < n && is_space(s[i]))
+			i++;
+		if (i == n)
+			return 0;
+		start = p->inl_len;
+		r = inline_token(p, s, n, &i);
+		if (r)
+			return r;
+		if (push_span(p, start, p->inl_len - start))
+			return -ENOMEM;
+	}
+}
+
+/* An inline request: a line up to '\n', a '\r' before it dropped. */
+static enum resp_status parse_inline(struct resp_parser *p, const char *req,
+				     size_t avail, size_t *consumed)
+{
+	size_t nl = find_end(p, req, avail, '\n'), end;
+	int r;
+
+	/*
+	 * Redis reads 16 KiB at a time and gives up once 64 KiB wait
+	 * without a '\n', so a longer line never gets through, however it
+	 * arrives.
+	 */
+	if (nl == SIZE_MAX || nl > RESP_INLINE_MAX) {
+		if (avail > RESP_INLINE_MAX)
+			return fail(p, E_BIG_INLINE);
 		return RESP_NEED_MORE;
 	}
-	line = (size_t)(nl - (buf + *base));
-	if (line > RESP_MAX_INLINE)
-		return fail(p, E_INLINE);
-	if (split_inline(p, buf + *base, line) == RESP_ERROR)
-		return RESP_ERROR;
-	p->pos = line + 1;
-	if (p->nargs == 0) {
-		*base += p->pos;
-		reset_request(p);
-		return RESP_NEED_MORE;
-	}
+	end = nl > 0 && req[nl - 1] == '\r' ? nl - 1 : nl;
+	p->is_inline = true;
+	r = split_inline(p, req, end);
+	if (r == -EINVAL)
+		return fail(p, E_QUOTES);
+	if (r)
+		return fail(p, E_NOMEM);
+	*consumed = nl + 1;
 	return RESP_CMD;
 }
 
-static enum resp_status bad_dollar(struct resp_parser *p, unsigned char c)
+/* ---- multibulk requests ---- */
+
+/*
+ * A length line ("*<n>\r" or "$<n>\r") starting at p->line: 1 with *n
+ * and *isnum (the text between the type byte and '\r' is an integer),
+ * 0 to wait, -1 after failing as `too_big`. Redis reads the line only
+ * once its '\r' and one more byte are in, and calls it too big when
+ * more than 64 KiB are pending without a '\r' it can see.
+ */
+static int read_len_line(struct resp_parser *p, const char *req,
+			 size_t avail, const char *too_big, int64_t *n,
+			 bool *isnum, size_t *next)
+{
+	size_t cr = find_end(p, req, avail, '\r');
+
+	if (cr == SIZE_MAX) {
+		if (avail - p->line > RESP_INLINE_MAX) {
+			fail(p, too_big);
+			return -1;
+		}
+		return 0;
+	}
+	if (cr - p->line > RESP_INLINE_MAX) {
+		fail(p, too_big);
+		return -1;
+	}
+	if (cr + 1 >= avail)
+		return 0;
+	*next = cr + 2;
+	*isnum = resp_parse_i64(req + p->line + 1, cr - p->line - 1, n) == 0;
+	return 1;
+}
+
+static enum resp_status mb_line(struct resp_parser *p, const char *req,
+				size_t avail, size_t *skip)
+{
+	size_t next;
+	int64_t n;
+	bool isnum;
+	int r = read_len_line(p, req, avail, E_BIG_MBULK, &n, &isnum, &next);
+
+	if (r <= 0)
+		return r < 0 ? RESP_ERROR : RESP_NEED_MORE;
+	if (!isnum || n > INT32_MAX ||
+	    (n > 0 && (uint64_t)n > p->lim->max_mbulk))
+		return fail(p, E_MBULK);
+	if (n <= 0) {
+		/* "*0" and "*-1" are empty requests: skipped, no reply. */
+		*skip = next;
+		return RESP_NEED_MORE;
+	}
+	p->argc = (uint64_t)n;
+	p->line = p->scan = next;
+	p->state = PS_BULK_LINE;
+	return RESP_CMD;	/* go on */
+}
+
+static enum resp_status bad_dollar(struct resp_parser *p, char c)
 {
 	char msg[64];
 
-	if (c >= 0x20 && c < 0x7f)
-		snprintf(msg, sizeof(msg),
-			 E_PROTO "expected '$', got '%c'", c);
-	else
-		snprintf(msg, sizeof(msg),
-			 E_PROTO "expected '$', got '\\x%02x'", c);
+	/* Redis prints the byte with %c: a NUL ends the text there. */
+	snprintf(msg, sizeof(msg), E_PROTO "expected '$', got '%c'", c);
 	return fail(p, msg);
+}
+
+static enum resp_status bulk_line(struct resp_parser *p, const char *req,
+				  size_t avail)
+{
+	size_t next;
+	int64_t n;
+	bool isnum;
+	int r = read_len_line(p, req, avail, E_BIG_BULK, &n, &isnum, &next);
+
+	if (r <= 0)
+		return r < 0 ? RESP_ERROR : RESP_NEED_MORE;
+	if (req[p->line] != '$')
+		return bad_dollar(p, req[p->line]);
+	if (!isnum || n < 0 || (uint64_t)n > p->lim->max_bulk)
+		return fail(p, E_BULK);
+	/* Counted in nargs only once its bytes are in (bulk_data). */
+	if (reserve_span(p))
+		return fail(p, E_NOMEM);
+	p->spans[p->nargs].off = next;
+	p->spans[p->nargs].len = (size_t)n;
+	p->bulk_len = (uint64_t)n;
+	p->line = p->scan = next;
+	p->state = PS_BULK_DATA;
+	return RESP_CMD;	/* go on */
+}
+
+/* 1: the request is complete; 0: more bulks or bytes to come. */
+static int bulk_data(struct resp_parser *p, size_t avail)
+{
+	if (avail - p->line < p->bulk_len + 2)
+		return 0;
+	p->nargs++;
+	p->line = p->scan = p->line + (size_t)p->bulk_len + 2;
+	if (p->nargs == p->argc)
+		return 1;
+	p->state = PS_BULK_LINE;
+	return 0;
+}
+
+/* One step on the current request; RESP_CMD from a helper: go on. */
+static enum resp_status step(struct resp_parser *p, const char *req,
+			     size_t avail, size_t *skip, size_t *done)
+{
+	enum resp_status st;
+
+	switch (p->state) {
+	case PS_START:
+		if (avail == 0)
+			return RESP_NEED_MORE;
+		p->state = req[0] == '*' ? PS_MB_LINE : PS_INLINE;
+		return RESP_CMD;
+	case PS_MB_LINE:
+		return mb_line(p, req, avail, skip);
+	case PS_BULK_LINE:
+		return bulk_line(p, req, avail);
+	case PS_BULK_DATA:
+		if (bulk_data(p, avail)) {
+			*done = p->line;
+			return RESP_CMD;
+		}
+		return p->state == PS_BULK_DATA ? RESP_NEED_MORE : RESP_CMD;
+	case PS_INLINE:
+		st = parse_inline(p, req, avail, done);
+		if (st == RESP_CMD && p->nargs == 0) {
+			*skip = *done;	/* a blank line: no command */
+			*done = 0;
+			return RESP_NEED_MORE;
+		}
+		return st;
+	default:
+		return fail(p, E_PROTO "parser state");
+	}
 }
 
 enum resp_status resp_parse(struct resp_parser *p, const char *buf,
 			    size_t len, struct resp_cmd *cmd, size_t *used)
 {
-	/* Start of the current request in buf: past skipped empty ones. */
-	size_t base = 0;
+	size_t base = 0;	/* start of the current request in buf */
 
 	*used = 0;
 	if (p->state == PS_ERROR)
 		return RESP_ERROR;
+	if (p->state == PS_START && p->cap > KEEP_ARGS)
+		free_args(p);	/* the last command was huge */
 	for (;;) {
-		size_t at = base + p->pos;
-		unsigned char c;
-		int r;
+		size_t skip = 0, done = 0;
+		enum resp_status st = step(p, buf + base, len - base, &skip,
+					   &done);
 
-		if (p->state == PS_BULK_DATA) {
-			size_t have = len - at;
-
-			if (have < p->bulk_left) {
-				p->pos += have;
-				p->bulk_left -= have;
-				break;
-			}
-			p->pos += p->bulk_left;
-			p->bulk_left = 0;
-			p->state = PS_BULK_CR;
+		if (st == RESP_ERROR) {
+			*used = base;
+			return st;
+		}
+		if (done) {
+			if (p->is_inline)
+				fill_cmd(p, p->inl, cmd);
+			else
+				fill_cmd(p, buf + base, cmd);
+			*used = base + done;
+			reset_request(p);
+			return RESP_CMD;
+		}
+		if (skip) {
+			base += skip;
+			reset_request(p);
 			continue;
 		}
-		if (p->state == PS_INLINE) {
-			enum resp_status st = parse_inline(p, buf, len, &base);
-
-			if (st == RESP_NEED_MORE && p->state == PS_START)
-				continue;	/* a blank line was skipped */
-			if (st == RESP_CMD) {
-				fill_cmd(p, buf + base, cmd);
-				*used = base + p->pos;
-				reset_request(p);
-			}
-			if (st != RESP_NEED_MORE)
-				return st;
+		if (st == RESP_NEED_MORE)
 			break;
-		}
-		if (at >= len)
-			break;
-		c = (unsigned char)buf[at];
-		p->pos++;
-		switch (p->state) {
-		case PS_START:
-			if (c == '*') {
-				start_number(p);
-				p->state = PS_MB_COUNT;
-			} else {
-				/* This byte already belongs to the line. */
-				p->pos--;
-				p->state = PS_INLINE;
-			}
-			break;
-		case PS_MB_COUNT:
-			r = number_byte(p, c, RESP_MAX_ARGS);
-			if (r < 0)
-				return fail(p, E_MBULK);
-			if (r == 0)
-				p->state = PS_MB_COUNT_LF;
-			break;
-		case PS_MB_COUNT_LF:
-			if (c != '\n')
-				return fail(p, E_MBULK);
-			if (p->num == 0) {
-				/* "*0\r\n" is valid and empty: skip it. */
-				base += p->pos;
-				reset_request(p);
-				break;
-			}
-			p->argc = (uint32_t)p->num;
-			p->nargs = 0;
-			p->state = PS_BULK_DOLLAR;
-			break;
-		case PS_BULK_DOLLAR:
-			if (c != '$')
-				return bad_dollar(p, c);
-			start_number(p);
-			p->state = PS_BULK_LEN;
-			break;
-		case PS_BULK_LEN:
-			r = number_byte(p, c, RESP_MAX_BULK);
-			if (r < 0)
-				return fail(p, E_BULK);
-			if (r == 0)
-				p->state = PS_BULK_LEN_LF;
-			break;
-		case PS_BULK_LEN_LF:
-			if (c != '\n')
-				return fail(p, E_BULK);
-			/* Refuse before buffering; +2 for the CRLF. */
-			if (p->pos + p->num + 2 > RESP_MAX_REQUEST)
-				return fail(p, E_TOO_BIG);
-			if (push_span(p, p->pos, p->num))
-				return fail(p, E_NOMEM);
-			p->bulk_left = p->num;
-			p->state = PS_BULK_DATA;
-			break;
-		case PS_BULK_CR:
-			if (c != '\r')
-				return fail(p, E_CRLF);
-			p->state = PS_BULK_LF;
-			break;
-		case PS_BULK_LF:
-			if (c != '\n')
-				return fail(p, E_CRLF);
-			if (p->nargs == p->argc) {
-				fill_cmd(p, buf + base, cmd);
-				*used = base + p->pos;
-				reset_request(p);
-				return RESP_CMD;
-			}
-			p->state = PS_BULK_DOLLAR;
-			break;
-		default:
-			return fail(p, E_PROTO "parser state");
-		}
 	}
 	*used = base;
 	return RESP_NEED_MORE;
@@ -417,7 +593,7 @@ int resp_add_raw(struct resp_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-/* "<c><text>\r\n" with control bytes blanked so the line cannot break. */
+/* "<c><text>\r\n", CR and LF in the text written as spaces (as Redis). */
 static int add_line(struct resp_buf *b, char c, const char *s)
 {
 	size_t n = strlen(s), i;
@@ -428,7 +604,7 @@ static int add_line(struct resp_buf *b, char c, const char *s)
 	d = b->data + b->len;
 	*d++ = c;
 	for (i = 0; i < n; i++)
-		d[i] = (unsigned char)s[i] < 0x20 ? ' ' : s[i];
+		d[i] = s[i] == '\r' || s[i] == '\n' ? ' ' : s[i];
 	d[n] = '\r';
 	d[n + 1] = '\n';
 	b->len += n + 3;
@@ -443,6 +619,40 @@ int resp_add_simple(struct resp_buf *b, const char *s)
 int resp_add_error(struct resp_buf *b, const char *msg)
 {
 	return add_line(b, '-', msg);
+}
+
+/*
+ * As Redis' addReplyErrorFormat(): CR and LF at either end of the text
+ * are dropped (add_line() blanks those inside).
+ */
+int resp_add_errorf(struct resp_buf *b, const char *fmt, ...)
+{
+	char small[256], *msg = small, *p;
+	va_list ap;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return resp_add_error(b, "ERR");
+	if ((size_t)n >= sizeof(small)) {
+		msg = malloc((size_t)n + 1);
+		if (!msg)
+			return -ENOMEM;
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	n = (int)strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\r' || msg[n - 1] == '\n'))
+		msg[--n] = '\0';
+	for (p = msg; *p == '\r' || *p == '\n'; p++)
+		;
+	r = resp_add_error(b, p);
+	if (msg != small)
+		free(msg);
+	return r;
 }
 
 /* "<c><decimal>\r\n": the shared shape of ints and lengths. */
@@ -474,15 +684,39 @@ int resp_add_bulk(struct resp_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int resp_add_bulk_cstr(struct resp_buf *b, const char *s)
+{
+	return resp_add_bulk(b, s, strlen(s));
+}
+
 int resp_add_null(struct resp_buf *b)
 {
 	return resp_add_raw(b, "$-1\r\n", 5);
+}
+
+int resp_add_null_array(struct resp_buf *b)
+{
+	return resp_add_raw(b, "*-1\r\n", 5);
 }
 
 int resp_add_array(struct resp_buf *b, size_t n)
 {
 	return add_num_line(b, '*', (int64_t)n);
 }
+
+int resp_add_double(struct resp_buf *b, double d)
+{
+	char tmp[64];
+
+	if (isinf(d))
+		return resp_add_bulk_cstr(b, d > 0 ? "inf" : "-inf");
+	snprintf(tmp, sizeof(tmp), "%.17g", d);
+	return resp_add_bulk_cstr(b, tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument syntax                                                     */
+/* ------------------------------------------------------------------ */
 
 int resp_parse_i64(const char *p, size_t len, int64_t *out)
 {
@@ -523,659 +757,46 @@ int resp_parse_i64(const char *p, size_t len, int64_t *out)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Commands                                                            */
-/* ------------------------------------------------------------------ */
-
-static const struct kv_command commands[KV_CMD_COUNT] = {
-	[KV_CMD_PING] = { "ping", KV_CMD_PING, -1, KV_OP_NONE, 0, 0,
-			  KV_MERGE_LOCAL },
-	[KV_CMD_ECHO] = { "echo", KV_CMD_ECHO, 2, KV_OP_NONE, 0, 0,
-			  KV_MERGE_LOCAL },
-	[KV_CMD_SET] = { "set", KV_CMD_SET, -3, KV_OP_SET, 1, 0,
-			 KV_MERGE_ONE },
-	[KV_CMD_GET] = { "get", KV_CMD_GET, 2, KV_OP_GET, 1, 0,
-			 KV_MERGE_ONE },
-	[KV_CMD_DEL] = { "del", KV_CMD_DEL, -2, KV_OP_DEL, 1, 1,
-			 KV_MERGE_SUM },
-	[KV_CMD_EXISTS] = { "exists", KV_CMD_EXISTS, -2, KV_OP_EXISTS, 1, 1,
-			    KV_MERGE_SUM },
-	[KV_CMD_INCR] = { "incr", KV_CMD_INCR, 2, KV_OP_INCR, 1, 0,
-			  KV_MERGE_ONE },
-	[KV_CMD_MGET] = { "mget", KV_CMD_MGET, -2, KV_OP_GET, 1, 1,
-			  KV_MERGE_ARRAY },
-	[KV_CMD_MSET] = { "mset", KV_CMD_MSET, -3, KV_OP_SET, 1, 2,
-			  KV_MERGE_OK },
-	[KV_CMD_CONFIG] = { "config", KV_CMD_CONFIG, -2, KV_OP_NONE, 0, 0,
-			    KV_MERGE_LOCAL },
-	[KV_CMD_COMMAND] = { "command", KV_CMD_COMMAND, -1, KV_OP_NONE, 0, 0,
-			     KV_MERGE_LOCAL },
-};
-
-const struct kv_command *kv_command_lookup(const char *name, size_t len)
+int resp_parse_double(const char *p, size_t len, double *out)
 {
-	int i;
+	char small[64], *s = small, *end;
+	double v;
+	int bad;
 
-	for (i = 0; i < KV_CMD_COUNT; i++) {
-		if (strlen(commands[i].name) == len &&
-		    strncasecmp(commands[i].name, name, len) == 0)
-			return &commands[i];
-	}
-	return NULL;
-}
-
-const struct kv_command *kv_command_by_id(enum kv_cmd_id id)
-{
-	if ((unsigned)id >= KV_CMD_COUNT)
-		return NULL;
-	return &commands[id];
-}
-
-static bool arg_is(const struct resp_str *a, const char *word)
-{
-	return a->len == strlen(word) && strncasecmp(a->p, word, a->len) == 0;
-}
-
-/* Append s[0, n) cut to 128 bytes, as Redis cuts names in its errors. */
-static void append_cut(char *dst, size_t dstsz, const char *s, size_t n)
-{
-	size_t used = strlen(dst);
-
-	if (n > 128)
-		n = 128;
-	if (used + 1 >= dstsz)
-		return;
-	if (n > dstsz - used - 1)
-		n = dstsz - used - 1;
-	memcpy(dst + used, s, n);
-	dst[used + n] = '\0';
-}
-
-/*
- * Redis 7's text: "ERR unknown command 'x', with args beginning with: 'a'
- * 'b' ". The NUL bytes a binary name may hold end the C string early;
- * add_line() blanks the other control bytes.
- */
-static int reply_unknown(const struct resp_cmd *args, struct resp_buf *out)
-{
-	char msg[600] = "ERR unknown command '";
-	size_t i;
-
-	append_cut(msg, sizeof(msg), args->argv[0].p, args->argv[0].len);
-	append_cut(msg, sizeof(msg), "', with args beginning with: ", 29);
-	for (i = 1; i < args->argc && strlen(msg) < sizeof(msg) - 140; i++) {
-		append_cut(msg, sizeof(msg), "'", 1);
-		append_cut(msg, sizeof(msg), args->argv[i].p,
-			   args->argv[i].len);
-		append_cut(msg, sizeof(msg), "' ", 2);
-	}
-	return resp_add_error(out, msg);
-}
-
-static int reply_arity(const char *name, struct resp_buf *out)
-{
-	char msg[96];
-
-	snprintf(msg, sizeof(msg),
-		 "ERR wrong number of arguments for '%s' command", name);
-	return resp_add_error(out, msg);
-}
-
-static bool arity_ok(const struct kv_command *c, size_t argc)
-{
-	if (c->arity > 0)
-		return argc == (size_t)c->arity;
-	return argc >= (size_t)-c->arity;
-}
-
-#define E_NOT_INT	"ERR value is not an integer or out of range"
-#define E_EXPIRE	"ERR invalid expire time in 'set' command"
-
-/*
- * SET key value [EX s | PX ms] [NX | XX]: the options Redis had before
- * 6.0 and that redis-benchmark and most clients send. Checked here, at the
- * connection, so that the owner only ever sees valid requests.
- */
-static int prepare_set(const struct resp_cmd *args, struct kv_request *req,
-		       struct resp_buf *out)
-{
-	size_t i;
-
-	for (i = 3; i < args->argc; i++) {
-		const struct resp_str *a = &args->argv[i];
-		bool ex = arg_is(a, "ex"), px = arg_is(a, "px");
-		int64_t v;
-
-		if (arg_is(a, "nx") && !(req->set_flags & KV_SET_XX)) {
-			req->set_flags |= KV_SET_NX;
-		} else if (arg_is(a, "xx") && !(req->set_flags & KV_SET_NX)) {
-			req->set_flags |= KV_SET_XX;
-		} else if ((ex || px) && !(req->set_flags & KV_SET_TTL) &&
-			   i + 1 < args->argc) {
-			i++;
-			if (resp_parse_i64(args->argv[i].p, args->argv[i].len,
-					   &v))
-				return resp_add_error(out, E_NOT_INT);
-			if (v <= 0 || (ex && v > KV_MAX_TTL_MS / 1000) ||
-			    v > KV_MAX_TTL_MS)
-				return resp_add_error(out, E_EXPIRE);
-			req->ttl_ms = ex ? v * 1000 : v;
-			req->set_flags |= KV_SET_TTL;
-		} else {
-			return resp_add_error(out, "ERR syntax error");
-		}
-	}
-	return 1;
-}
-
-/*
- * CONFIG GET name...: redis-benchmark asks for "save" and "appendonly"
- * when it starts and warns unless it gets both, so those two get the true
- * answer for a server that never persists; any other name is unknown,
- * which Redis answers by leaving it out (an empty array for all unknown).
- * Names are matched exactly, not as glob patterns.
- */
-static int config_get(const struct resp_cmd *args, struct resp_buf *out)
-{
-	static const char *const known[][2] = {
-		{ "save", "" },
-		{ "appendonly", "no" },
-	};
-	size_t i, k, n = 0;
-	int r = 0;
-
-	for (k = 0; k < 2; k++)
-		for (i = 2; i < args->argc; i++)
-			if (arg_is(&args->argv[i], known[k][0])) {
-				n++;
-				break;
-			}
-	r = resp_add_array(out, 2 * n);
-	for (k = 0; k < 2 && !r; k++)
-		for (i = 2; i < args->argc; i++)
-			if (arg_is(&args->argv[i], known[k][0])) {
-				r = resp_add_bulk(out, known[k][0],
-						  strlen(known[k][0])) ||
-				    resp_add_bulk(out, known[k][1],
-						  strlen(known[k][1]));
-				break;
-			}
-	return r ? -ENOMEM : 0;
-}
-
-#define E_CONFIG \
-	"ERR unknown subcommand for 'config'. Only CONFIG GET is supported"
-
-/* The keyless commands, answered by the connection itself. */
-static int run_local(const struct kv_command *c, const struct resp_cmd *args,
-		     struct resp_buf *out)
-{
-	switch (c->id) {
-	case KV_CMD_PING:
-		if (args->argc > 2)
-			return reply_arity(c->name, out);
-		if (args->argc == 2)
-			return resp_add_bulk(out, args->argv[1].p,
-					     args->argv[1].len);
-		return resp_add_simple(out, "PONG");
-	case KV_CMD_ECHO:
-		return resp_add_bulk(out, args->argv[1].p, args->argv[1].len);
-	case KV_CMD_CONFIG:
-		if (arg_is(&args->argv[1], "get")) {
-			if (args->argc < 3)
-				return reply_arity("config|get", out);
-			return config_get(args, out);
-		}
-		return resp_add_error(out, E_CONFIG);
-	case KV_CMD_COMMAND:
-		/* redis-cli asks COMMAND DOCS for hints; none is fine. */
-		return resp_add_array(out, 0);
-	default:
-		return resp_add_error(out, "ERR internal error");
-	}
-}
-
-int kv_request_prepare(const struct resp_cmd *args, struct kv_request *req,
-		       struct resp_buf *out)
-{
-	const struct kv_command *c;
-	int r;
-
-	memset(req, 0, sizeof(*req));
-	req->args = args;
-	if (args->argc == 0)
-		return resp_add_error(out, "ERR empty command");
-	c = kv_command_lookup(args->argv[0].p, args->argv[0].len);
-	req->cmd = c;
-	if (!c)
-		return reply_unknown(args, out);
-	if (!arity_ok(c, args->argc) ||
-	    (c->key_step == 2 && (args->argc - c->first_key) % 2 != 0))
-		return reply_arity(c->name, out);
-	if (c->op == KV_OP_NONE)
-		return run_local(c, args, out);
-	if (c->id == KV_CMD_SET) {
-		r = prepare_set(args, req, out);
-		if (r <= 0)
-			return r;
-	}
-	if (c->key_step == 0)
-		req->nkeys = 1;
-	else
-		req->nkeys = (uint32_t)((args->argc - c->first_key) /
-					c->key_step);
-	return 1;
-}
-
-struct resp_str kv_request_key(const struct kv_request *req, uint32_t i)
-{
-	unsigned step = req->cmd->key_step ? req->cmd->key_step : 1;
-
-	return req->args->argv[req->cmd->first_key + (size_t)i * step];
-}
-
-/* SET key value and MSET k1 v1 k2 v2: the value follows its key. */
-struct resp_str kv_request_value(const struct kv_request *req, uint32_t i)
-{
-	unsigned step = req->cmd->key_step ? req->cmd->key_step : 1;
-
-	return req->args->argv[req->cmd->first_key + (size_t)i * step + 1];
-}
-
-/* ------------------------------------------------------------------ */
-/* Sub-requests and sub-replies                                        */
-/* ------------------------------------------------------------------ */
-
-/*
- * Fixed-width little-endian fields through memcpy: payloads are byte
- * strings with no alignment, and the server only runs on x86-64 and
- * arm64, both little-endian, so the copy is the whole encoding.
- */
-static void put_u16(unsigned char *d, uint16_t v)
-{
-	memcpy(d, &v, 2);
-}
-
-static void put_u32(unsigned char *d, uint32_t v)
-{
-	memcpy(d, &v, 4);
-}
-
-static void put_i64(unsigned char *d, int64_t v)
-{
-	memcpy(d, &v, 8);
-}
-
-static uint16_t get_u16(const unsigned char *s)
-{
-	uint16_t v;
-
-	memcpy(&v, s, 2);
-	return v;
-}
-
-static uint32_t get_u32(const unsigned char *s)
-{
-	uint32_t v;
-
-	memcpy(&v, s, 4);
-	return v;
-}
-
-static int64_t get_i64(const unsigned char *s)
-{
-	int64_t v;
-
-	memcpy(&v, s, 8);
-	return v;
-}
-
-int kv_subreq_encode(struct resp_buf *b, const struct kv_request *req,
-		     uint32_t seq, uint16_t part, const uint16_t *key_part)
-{
-	bool with_val = req->cmd->op == KV_OP_SET;
-	size_t need = KV_SUBREQ_HDR + 8, old = b->len;
-	unsigned char *d;
-	uint32_t i, n = 0;
-
-	/* Size it first: one reserve, so no step below can fail. */
-	for (i = 0; i < req->nkeys; i++) {
-		if (key_part && key_part[i] != part)
-			continue;
-		need += 4 + kv_request_key(req, i).len;
-		if (with_val)
-			need += 4 + kv_request_value(req, i).len;
-	}
-	if (resp_buf_reserve(b, need))
-		return -ENOMEM;
-	d = (unsigned char *)b->data + old;
-	put_u32(d, seq);
-	put_u16(d + 4, part);
-	d[6] = (unsigned char)req->cmd->op;
-	d[7] = (unsigned char)req->set_flags;
-	d += KV_SUBREQ_HDR;
-	if (req->set_flags & KV_SET_TTL) {
-		put_i64(d, req->ttl_ms);
-		d += 8;
-	}
-	for (i = 0; i < req->nkeys; i++) {
-		struct resp_str k, v;
-
-		if (key_part && key_part[i] != part)
-			continue;
-		k = kv_request_key(req, i);
-		put_u32(d, (uint32_t)k.len);
-		memcpy(d + 4, k.p, k.len);
-		d += 4 + k.len;
-		if (with_val) {
-			v = kv_request_value(req, i);
-			put_u32(d, (uint32_t)v.len);
-			memcpy(d + 4, v.p, v.len);
-			d += 4 + v.len;
-		}
-		n++;
-	}
-	put_u32((unsigned char *)b->data + old + 8, n);
-	b->len = (size_t)(d - (unsigned char *)b->data);
-	return (int)n;
-}
-
-int kv_subreq_open(struct kv_subreq *r, const void *p, size_t len)
-{
-	const unsigned char *s = p;
-
-	if (!p || len < KV_SUBREQ_HDR)
+	if (len == 0 || isspace((unsigned char)p[0]))
 		return -EINVAL;
-	r->seq = get_u32(s);
-	r->part = get_u16(s + 4);
-	r->op = (enum kv_op)s[6];
-	r->flags = s[7];
-	r->nkeys = get_u32(s + 8);
-	r->ttl_ms = 0;
-	r->cur = s + KV_SUBREQ_HDR;
-	r->end = s + len;
-	if (r->op <= KV_OP_NONE || r->op >= KV_OP_COUNT)
-		return -EINVAL;
-	if (r->flags & ~(unsigned)(KV_SET_NX | KV_SET_XX | KV_SET_TTL))
-		return -EINVAL;
-	if (r->flags & KV_SET_TTL) {
-		if (r->end - r->cur < 8)
-			return -EINVAL;
-		r->ttl_ms = get_i64(r->cur);
-		r->cur += 8;
-		if (r->ttl_ms <= 0 || r->ttl_ms > KV_MAX_TTL_MS)
+	if (len >= sizeof(small)) {
+		s = malloc(len + 1);
+		if (!s)
 			return -EINVAL;
 	}
-	/* Each key needs at least its length field. */
-	if (r->nkeys > (size_t)(r->end - r->cur) / 4 || r->nkeys > UINT16_MAX)
+	memcpy(s, p, len);
+	s[len] = '\0';
+	errno = 0;
+	v = strtod(s, &end);
+	/* A NUL inside the argument ends strtod early: not all used. */
+	bad = (size_t)(end - s) != len ||
+	      (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL ||
+				   fpclassify(v) == FP_ZERO)) ||
+	      isnan(v);
+	if (s != small)
+		free(s);
+	if (bad)
 		return -EINVAL;
+	*out = v;
 	return 0;
 }
 
-/* One length-prefixed string, bounds-checked against r->end. */
-static int take_str(struct kv_subreq *r, struct resp_str *s)
+size_t resp_cstrlen(const struct resp_str *s)
 {
-	uint32_t n;
+	const char *nul = memchr(s->p, '\0', s->len);
 
-	if (r->end - r->cur < 4)
-		return -EINVAL;
-	n = get_u32(r->cur);
-	if ((size_t)(r->end - r->cur - 4) < n)
-		return -EINVAL;
-	s->p = (const char *)r->cur + 4;
-	s->len = n;
-	r->cur += 4 + (size_t)n;
-	return 0;
+	return nul ? (size_t)(nul - s->p) : s->len;
 }
 
-int kv_subreq_next(struct kv_subreq *r, struct resp_str *key,
-		   struct resp_str *val)
+bool resp_arg_is(const struct resp_str *a, const char *word)
 {
-	if (r->cur == r->end)
-		return 0;
-	if (take_str(r, key))
-		return -EINVAL;
-	val->p = NULL;
-	val->len = 0;
-	if (r->op == KV_OP_SET && take_str(r, val))
-		return -EINVAL;
-	return 1;
-}
+	size_t n = resp_cstrlen(a);
 
-int kv_subreply_begin(struct resp_buf *b, uint32_t seq, uint16_t part,
-		      uint16_t nres)
-{
-	unsigned char h[KV_SUBREPLY_HDR];
-
-	put_u32(h, seq);
-	put_u16(h + 4, part);
-	put_u16(h + 6, nres);
-	return resp_add_raw(b, h, sizeof(h));
-}
-
-static int subreply_tagged(struct resp_buf *b, enum kv_result_type t,
-			   const void *p, size_t n)
-{
-	unsigned char h[5];
-
-	if (resp_buf_reserve(b, 5 + n))
-		return -ENOMEM;
-	h[0] = (unsigned char)t;
-	put_u32(h + 1, (uint32_t)n);
-	resp_add_raw(b, h, 5);
-	resp_add_raw(b, p, n);
-	return 0;
-}
-
-int kv_subreply_ok(struct resp_buf *b)
-{
-	unsigned char t = KV_R_OK;
-
-	return resp_add_raw(b, &t, 1);
-}
-
-int kv_subreply_null(struct resp_buf *b)
-{
-	unsigned char t = KV_R_NULL;
-
-	return resp_add_raw(b, &t, 1);
-}
-
-int kv_subreply_int(struct resp_buf *b, int64_t v)
-{
-	unsigned char d[9];
-
-	d[0] = KV_R_INT;
-	put_i64(d + 1, v);
-	return resp_add_raw(b, d, sizeof(d));
-}
-
-int kv_subreply_bulk(struct resp_buf *b, const void *p, size_t n)
-{
-	return subreply_tagged(b, KV_R_BULK, p, n);
-}
-
-int kv_subreply_err(struct resp_buf *b, const char *msg)
-{
-	return subreply_tagged(b, KV_R_ERR, msg, strlen(msg));
-}
-
-int kv_subreply_peek(const void *p, size_t len, uint32_t *seq,
-		     uint16_t *part)
-{
-	if (!p || len < KV_SUBREPLY_HDR)
-		return -EINVAL;
-	*seq = get_u32(p);
-	*part = get_u16((const unsigned char *)p + 4);
-	return 0;
-}
-
-/* A reader over one part's results. */
-struct result_cursor {
-	const unsigned char *cur;
-	const unsigned char *end;
-	uint16_t left;		/* results not yet read */
-};
-
-struct result {
-	enum kv_result_type type;
-	int64_t ival;
-	const char *p;
-	size_t len;
-};
-
-static int cursor_open(struct result_cursor *c, const struct kv_part *part)
-{
-	if (!part->p || part->len < KV_SUBREPLY_HDR)
-		return -EINVAL;
-	c->cur = (const unsigned char *)part->p + KV_SUBREPLY_HDR;
-	c->end = (const unsigned char *)part->p + part->len;
-	c->left = get_u16((const unsigned char *)part->p + 6);
-	return 0;
-}
-
-static int cursor_next(struct result_cursor *c, struct result *r)
-{
-	uint32_t n;
-
-	if (c->left == 0 || c->cur >= c->end)
-		return -EINVAL;
-	c->left--;
-	r->type = (enum kv_result_type)*c->cur++;
-	switch (r->type) {
-	case KV_R_OK:
-	case KV_R_NULL:
-		return 0;
-	case KV_R_INT:
-		if (c->end - c->cur < 8)
-			return -EINVAL;
-		r->ival = get_i64(c->cur);
-		c->cur += 8;
-		return 0;
-	case KV_R_BULK:
-	case KV_R_ERR:
-		if (c->end - c->cur < 4)
-			return -EINVAL;
-		n = get_u32(c->cur);
-		if ((size_t)(c->end - c->cur - 4) < n)
-			return -EINVAL;
-		r->p = (const char *)c->cur + 4;
-		r->len = n;
-		c->cur += 4 + (size_t)n;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int add_result(struct resp_buf *out, const struct result *r)
-{
-	char msg[256];
-	size_t n;
-
-	switch (r->type) {
-	case KV_R_OK:
-		return resp_add_simple(out, "OK");
-	case KV_R_NULL:
-		return resp_add_null(out);
-	case KV_R_INT:
-		return resp_add_int(out, r->ival);
-	case KV_R_BULK:
-		return resp_add_bulk(out, r->p, r->len);
-	case KV_R_ERR:
-		n = r->len < sizeof(msg) - 1 ? r->len : sizeof(msg) - 1;
-		memcpy(msg, r->p, n);
-		msg[n] = '\0';
-		return resp_add_error(out, msg);
-	}
-	return resp_add_error(out, "ERR internal error");
-}
-
-/*
- * Walk the keys in argument order, taking each key's result from its
- * part, so that MGET's array comes out in the order the client asked in
- * however the keys were spread over shards.
- */
-static int merge_walk(const struct kv_command *cmd, uint32_t nkeys,
-		      const uint16_t *key_part, struct result_cursor *cur,
-		      unsigned nparts, struct resp_buf *out)
-{
-	const struct result *first_err = NULL;
-	struct result r, err = { 0 };
-	int64_t sum = 0;
-	uint32_t i;
-	unsigned p;
-
-	if (cmd->merge == KV_MERGE_ONE && nkeys != 1)
-		return -EINVAL;
-	if (cmd->merge == KV_MERGE_ARRAY && resp_add_array(out, nkeys))
-		return -ENOMEM;
-	for (i = 0; i < nkeys; i++) {
-		p = key_part ? key_part[i] : 0;
-		if (p >= nparts || cursor_next(&cur[p], &r))
-			return -EINVAL;
-		switch (cmd->merge) {
-		case KV_MERGE_ONE:
-		case KV_MERGE_ARRAY:
-			if (add_result(out, &r))
-				return -ENOMEM;
-			break;
-		case KV_MERGE_SUM:
-		case KV_MERGE_OK:
-			if (r.type == KV_R_ERR && !first_err) {
-				err = r;
-				first_err = &err;
-			} else if (r.type == KV_R_INT) {
-				sum += r.ival;
-			} else if (r.type != KV_R_OK) {
-				return -EINVAL;
-			}
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	/* Every part must have been read to its end: no stray results. */
-	for (p = 0; p < nparts; p++)
-		if (cur[p].left != 0 || cur[p].cur != cur[p].end)
-			return -EINVAL;
-	if (first_err)
-		return add_result(out, first_err);
-	if (cmd->merge == KV_MERGE_SUM)
-		return resp_add_int(out, sum);
-	if (cmd->merge == KV_MERGE_OK)
-		return resp_add_simple(out, "OK");
-	return 0;
-}
-
-#define E_LOST "ERR internal error: shard reply lost or malformed"
-
-int kv_reply_merge(const struct kv_command *cmd, uint32_t nkeys,
-		   const uint16_t *key_part, const struct kv_part *parts,
-		   unsigned nparts, struct resp_buf *out)
-{
-	struct result_cursor small[8], *cur = small;
-	size_t old = out->len;
-	unsigned p;
-	int r = 0;
-
-	if (nparts == 0)
-		return resp_add_error(out, "ERR internal error: no reply");
-	if (nparts > 8) {
-		cur = calloc(nparts, sizeof(*cur));
-		if (!cur)
-			return -ENOMEM;
-	}
-	for (p = 0; p < nparts && r == 0; p++)
-		r = cursor_open(&cur[p], &parts[p]);
-	if (r == 0)
-		r = merge_walk(cmd, nkeys, key_part, cur, nparts, out);
-	if (cur != small)
-		free(cur);
-	if (r == 0)
-		return 0;
-	/* Never a partial reply: drop what was written, say what failed. */
-	out->len = old;
-	if (r == -ENOMEM)
-		return -ENOMEM;
-	return resp_add_error(out, E_LOST);
+	return n == strlen(word) && strncasecmp(a->p, word, n) == 0;
 }
