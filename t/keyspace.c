@@ -21,7 +21,7 @@
 #include "examples/kvserver/subreq.h"
 
 #define NOW 1700000000000LL	/* Unix ms */
-#define NTESTS 64
+#define NTESTS 63
 
 /* Does `key` hold exactly the string `want` (NULL: absent)? */
 static int holds(struct keyspace *ks, const char *key, size_t klen,
@@ -82,9 +82,9 @@ static void basic_tests(void)
 	ok(holds(ks, "a", 1, NULL, NOW) && holds(ks, "a\0b", 3, "nul", NOW),
 	   "del removed only its key");
 	is_int(ks_count(ks), 2, "count");
+	/* Nothing to assert: the ASan build checks for leaks and bad frees. */
 	ks_destroy(ks);
 	ks_destroy(NULL);
-	ok(1, "destroy, and destroy(NULL) is a no-op");
 }
 
 static void key_name(char *buf, size_t sz, unsigned i)

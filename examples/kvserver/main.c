@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -29,6 +30,12 @@
 #include <unistd.h>
 
 #include "kv.h"
+
+/* getopt_long() codes of the long options. */
+enum {
+	OPT_PORT = 256, OPT_SHARDS, OPT_HGRM, OPT_IDLE_POLL, OPT_MAX_BULK,
+	OPT_MAX_MBULK, OPT_QUERY_LIMIT, OPT_DATABASES,
+};
 
 struct options {
 	unsigned shards;
@@ -98,85 +105,106 @@ static int parse_bytes(const char *s, unsigned long long *out)
 	return -EINVAL;
 }
 
-/* The protocol and memory options; 1 if `a` is one of them. */
-static int parse_limit(const char *a, const char *val, struct kv_config *c)
+/* The protocol and memory limits, by getopt_long() code. */
+static int parse_limit(int opt, const char *val, struct kv_config *c)
 {
 	unsigned long long v;
 
-	if (strcmp(a, "--proto-max-bulk-len") &&
-	    strcmp(a, "--max-multibulk-len") &&
-	    strcmp(a, "--client-query-buffer-limit") &&
-	    strcmp(a, "--databases"))
-		return 0;
 	if (parse_bytes(val, &v) || v == 0)
 		return -EINVAL;
-	if (!strcmp(a, "--proto-max-bulk-len")) {
+	switch (opt) {
+	case OPT_MAX_BULK:
 		/* A span in a sub-request records lengths in 32 bits. */
 		if (v > 0xffffffffull - 64)
 			return -EINVAL;
 		c->lim.max_bulk = v;
-	} else if (!strcmp(a, "--max-multibulk-len")) {
+		break;
+	case OPT_MAX_MBULK:
 		if (v > RESP_DEFAULT_MAX_MBULK)
 			return -EINVAL;
 		c->lim.max_mbulk = v;
-	} else if (!strcmp(a, "--client-query-buffer-limit")) {
+		break;
+	case OPT_QUERY_LIMIT:
 		c->query_buf_limit = v;
-	} else {
+		break;
+	default:
 		if (v > 256)	/* a sub-request carries it in a byte */
 			return -EINVAL;
 		c->databases = (unsigned)v;
+		break;
 	}
-	return 1;
+	return 0;
+}
+
+static int parse_opt(int opt, const char *val, struct options *o)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_PORT:
+		if (parse_uint(val, 65535, &v) || v == 0)
+			return -EINVAL;
+		o->cfg.port = (int)v;
+		return 0;
+	case OPT_SHARDS:
+		if (parse_uint(val, 1024, &v) || v == 0)
+			return -EINVAL;
+		o->shards = (unsigned)v;
+		return 0;
+	case OPT_HGRM:
+		o->hgrm = val;
+		return 0;
+	case OPT_IDLE_POLL:
+		if (parse_uint(val, 1000000, &v))
+			return -EINVAL;
+		o->idle_poll_us = (long)v;
+		return 0;
+	default:
+		return parse_limit(opt, val, &o->cfg);
+	}
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	unsigned long v;
-	int i, r;
+	static const struct option lopts[] = {
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "shards", required_argument, NULL, OPT_SHARDS },
+		{ "hgrm", required_argument, NULL, OPT_HGRM },
+		{ "idle-poll-us", required_argument, NULL, OPT_IDLE_POLL },
+		{ "proto-max-bulk-len", required_argument, NULL, OPT_MAX_BULK },
+		{ "max-multibulk-len", required_argument, NULL, OPT_MAX_MBULK },
+		{ "client-query-buffer-limit", required_argument, NULL,
+		  OPT_QUERY_LIMIT },
+		{ "databases", required_argument, NULL, OPT_DATABASES },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
 
 	o->cfg = kv_default_config;
 	o->shards = 2;
 	o->hgrm = NULL;
 	o->idle_poll_us = -1;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		if (opt == 'h') {
 			usage(stdout);
 			exit(0);
 		}
-		if (i + 1 >= argc)
-			goto bad;
-		r = parse_limit(a, argv[i + 1], &o->cfg);
-		if (r < 0)
-			goto bad;
-		if (r > 0) {
-			i++;
-			continue;
-		}
-		if (!strcmp(a, "--port")) {
-			if (parse_uint(argv[++i], 65535, &v) || v == 0)
-				goto bad;
-			o->cfg.port = (int)v;
-		} else if (!strcmp(a, "--shards")) {
-			if (parse_uint(argv[++i], 1024, &v) || v == 0)
-				goto bad;
-			o->shards = (unsigned)v;
-		} else if (!strcmp(a, "--hgrm")) {
-			o->hgrm = argv[++i];
-		} else if (!strcmp(a, "--idle-poll-us")) {
-			if (parse_uint(argv[++i], 1000000, &v))
-				goto bad;
-			o->idle_poll_us = (long)v;
-		} else {
-			goto bad;
+		if (opt == '?' || parse_opt(opt, optarg, o) < 0) {
+			if (opt != '?')
+				fprintf(stderr, "kvserver: bad value '%s'\n",
+					optarg);
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "kvserver: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
 	return 0;
-bad:
-	fprintf(stderr, "kvserver: bad argument '%s'\n", argv[i]);
-	usage(stderr);
-	return -EINVAL;
 }
 
 /* Loopback only: this example has no authentication. */
@@ -353,14 +381,11 @@ int main(int argc, char **argv)
 		return 2;
 
 	/*
-	 * Block the stop signals before any thread exists: shard threads
-	 * inherit the mask, so only sigwait() below ever takes them and no
-	 * shard is interrupted in the middle of a turn.
-	 */
-	/*
 	 * A shell starts background jobs with SIGINT ignored; an ignored
-	 * signal may be dropped rather than left for sigwait(), so take the
-	 * default back first.
+	 * signal may be dropped rather than left pending for
+	 * ra_runtime_run_until_signal(), so take the default back first, and
+	 * block the set in this thread (shard threads block every such
+	 * signal themselves).
 	 */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -417,11 +442,11 @@ int main(int argc, char **argv)
 	       o.cfg.port, o.shards, o.shards == 1 ? "" : "s", (int)getpid());
 	fflush(stdout);
 
-	while ((r = sigwait(&sigs, &sig)) == EINTR || (r == 0 && sig == SIGUSR1))
-		if (r == 0)
-			inject_fault(rt);
+	while ((sig = ra_runtime_run_until_signal(rt, &sigs)) == SIGUSR1)
+		inject_fault(rt);
 	printf("kvserver: %s, shutting down\n",
-	       sig == SIGINT ? "SIGINT" : "SIGTERM");
+	       sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+	       "no actor left");
 	/* Ordered: the acceptor, then the connections, then the keys. */
 	ra_runtime_exit_actor(rt, top, RA_EXIT_SHUTDOWN, "signal");
 	if (ra_runtime_wait_idle(rt, 5000000000ull))
