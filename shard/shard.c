@@ -333,14 +333,15 @@ static void rotate_cut(ra_shard_t *sh)
 }
 
 /*
- * A pass that follows one a bound ended is busy too: its deadline runs
- * from now (one clock read per such pass, which lasts pass_ns). Others
- * read the clock only if they last: a short pass (one cross-shard hop)
- * never does, and its deadline runs from its first read.
+ * A pass that follows one its time ended is likely long too: its
+ * deadline runs from now (one clock read per such pass, which lasts
+ * pass_ns). Others read the clock only if they last: a short pass (one
+ * cross-shard hop) never does, nor does a run of cheap local messages,
+ * and their deadline runs from the first read.
  */
 static void pass_begin(ra_shard_t *sh)
 {
-	bool busy = sh->pass_cut != NULL;
+	bool busy = sh->pass_timed;
 
 	rotate_cut(sh);
 	sh->pass_over = false;
@@ -388,6 +389,7 @@ static void run_ready(ra_shard_t *sh)
 	/* Ended by a bound, not by an empty queue: see rotate_cut(). */
 	if (n && (sh->pass_over || runs == sh->pass_runs))
 		sh->pass_cut = n;
+	sh->pass_timed = sh->pass_over;
 }
 
 /*

@@ -91,6 +91,7 @@ typedef struct ra_shard {
 	uint32_t *check_units;
 	uint32_t shard_units;
 	bool pass_over;			/* the pass has had its time */
+	bool pass_timed;		/* the last pass ended by pass_ns */
 	/*
 	 * The run queue node of the actor that ran last in a pass a bound
 	 * ended, or NULL. Compared, never dereferenced: the actor may be
@@ -173,14 +174,19 @@ static inline uint64_t ra__shard_stamp(ra_shard_t *sh, uint64_t now)
 }
 
 /*
- * Clock reads per pass_ns of work the check interval aims for, the most
- * units between two reads (a clock read costs ~35 ns here; 128 units of
- * the cheapest work, a local send and its behavior call, take ~4 us), and
- * a new actor's interval before it has taught us better.
+ * Clock reads per pass_ns of work the check interval aims for, and the
+ * most units between two reads (a clock read costs ~35 ns here; 128 units
+ * of the cheapest work, a local send and its behavior call, take ~4 us),
+ * which is also where a new actor starts: a cheap one (most) then never
+ * pays more, an expensive one learns at its first read. Starting small
+ * did not work: two actors in a ping-pong each clamp the shard's count to
+ * their own interval (ra__shard_run_begin()), the reads always fell in
+ * the same one's run, and the other's interval never grew (a clock read
+ * every 8 units, local round trips 34% slower).
  */
 #define RA_PASS_CHECKS_PER_PASS	8
 #define RA_PASS_CHECK_MAX	128
-#define RA_PASS_CHECK_START	8
+#define RA_PASS_CHECK_START	RA_PASS_CHECK_MAX
 
 /* check_units units of work were done: read the clock (shard/shard.c). */
 void ra__shard_pass_check(ra_shard_t *sh);
