@@ -41,7 +41,7 @@
  * Rounds alternate floor, then the two runtimes (off first in even
  * rounds, on first in odd ones), each a fresh runtime per round.
  *
- * Targets (issue 3): <skewed>.steal batch median <= 1.3x the floor;
+ * Targets : <skewed>.steal batch median <= 1.3x the floor;
  * <balanced>.steal at least 0.97x the speed of <balanced> (median
  * <= median(no steal) / 0.97).
  *
@@ -93,7 +93,7 @@
 /* Barrier waiters spin this many times, then sched_yield(). */
 #define BARRIER_SPINS		64u
 
-/* Targets of issue 3. */
+/* Targets of the work-stealing shapes. */
 #define TARGET_SKEWED_FLOOR	1.3	/* skewed.steal / floor at most */
 #define TARGET_BALANCED_SPEED	0.97 /* balanced.steal speed, at least */
 
@@ -932,7 +932,7 @@ static int run_one(const struct bench_opts *gopt,
 	if (o.floor)
 		bench_result_add(&side[0].r, "target_met",
 				 side[0].r.ratio < BENCH_TARGET_RATIO);
-	/* The .steal row is held to issue 3's target for its shape. */
+	/* The .steal row is held to the work-stealing target for its shape. */
 	met = skewed ? o.floor && rsk <= TARGET_SKEWED_FLOOR :
 		       speed >= TARGET_BALANCED_SPEED;
 	if (skewed ? o.floor : true)
