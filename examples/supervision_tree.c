@@ -26,6 +26,8 @@
  * histogram.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,27 +363,66 @@ static void build_pool(void)
 
 /* ---------------------------------------------------------------- main */
 
+/*
+ * Read the options into `opt`. Returns 0, 1 for --help, or -EINVAL for
+ * an unknown option, a value out of range or not a number, or an operand.
+ */
 static int parse(int argc, char **argv)
 {
-	for (int i = 1; i + 1 < argc; i += 2) {
-		unsigned long v = strtoul(argv[i + 1], NULL, 10);
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 't' },
+		{ "shards", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "kill-every-ms", required_argument, NULL, 'k' },
+		{ "storm-at", required_argument, NULL, 'a' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	unsigned long v;
+	char *end;
+	int c;
 
-		if (!strcmp(argv[i], "--seconds") && v && v < MAX_SECONDS)
-			opt.seconds = (unsigned)v;
-		else if (!strcmp(argv[i], "--shards") && v && v <= 1024)
-			opt.shards = (unsigned)v;
-		else if (!strcmp(argv[i], "--workers") && v && v <= MAX_WORKERS)
-			opt.workers = (unsigned)v;
-		else if (!strcmp(argv[i], "--kill-every-ms") && v)
-			opt.kill_every_ms = (unsigned)v;
-		else if (!strcmp(argv[i], "--storm-at"))
-			opt.storm_at = (unsigned)v;
-		else if (!strcmp(argv[i], "--seed"))
-			opt.seed = (unsigned)v;
-		else
+	/* Only "h" as a short option: the others are long ones only. */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c == '?')
 			return -EINVAL;
+		errno = 0;
+		v = strtoul(optarg, &end, 10);
+		if (errno || end == optarg || *end || v > UINT_MAX)
+			return -EINVAL;
+		switch (c) {
+		case 't':
+			if (!v || v >= MAX_SECONDS)
+				return -EINVAL;
+			opt.seconds = (unsigned)v;
+			break;
+		case 's':
+			if (!v || v > 1024)
+				return -EINVAL;
+			opt.shards = (unsigned)v;
+			break;
+		case 'w':
+			if (!v || v > MAX_WORKERS)
+				return -EINVAL;
+			opt.workers = (unsigned)v;
+			break;
+		case 'k':
+			if (!v)
+				return -EINVAL;
+			opt.kill_every_ms = (unsigned)v;
+			break;
+		case 'a':
+			opt.storm_at = (unsigned)v;
+			break;
+		case 'r':
+			opt.seed = (unsigned)v;
+			break;
+		}
 	}
-	return argc % 2 ? 0 : -EINVAL;
+	return optind < argc ? -EINVAL : 0;
 }
 
 /* Merge one histogram per shard; NULL on ENOMEM. */
@@ -466,11 +507,13 @@ int main(int argc, char **argv)
 	ra_ref_t sup;
 	int r;
 
-	if (parse(argc, argv) < 0) {
-		fprintf(stderr, "usage: supervision_tree [--seconds N] "
-				"[--shards N] [--workers N] [--kill-every-ms N] "
-				"[--storm-at S (0: none)] [--seed N]\n");
-		return 2;
+	r = parse(argc, argv);
+	if (r != 0) {
+		fprintf(r > 0 ? stdout : stderr, "usage: supervision_tree "
+			"[--seconds N (6)] [--shards N (2)] [--workers N (8)]\n"
+			"                        [--kill-every-ms N (200)] "
+			"[--storm-at S (3; 0: none)] [--seed N (1)]\n");
+		return r > 0 ? 0 : 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; i < opt.shards; i++)
