@@ -8,6 +8,9 @@
  *   supervision_tree [--seconds N] [--shards N] [--workers N]
  *                    [--kill-every-ms N] [--storm-at S] [--seed N]
  *
+ * It runs for --seconds, or until SIGINT or SIGTERM: either way main
+ * stops the tree in order and prints the summary.
+ *
  *   top            one_for_one, intensity 5 in 10 s
  *   ├── stats      counts finished jobs, prints throughput every second
  *   ├── pool       one_for_one, intensity 20 in 1 s
@@ -32,7 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <ringactor.h>
 
@@ -473,11 +476,13 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Per-second throughput, and the worst second against the median. */
-static void summary(void)
+/*
+ * Per-second throughput over the `n` (>= 1) whole seconds the tree ran,
+ * and the worst second against the median.
+ */
+static void summary(unsigned n)
 {
 	uint64_t v[MAX_SECONDS], total = 0;
-	unsigned n = opt.seconds;
 
 	for (unsigned i = 0; i < n; i++) {
 		v[i] = atomic_load(&per_second[i]);
@@ -504,8 +509,10 @@ int main(int argc, char **argv)
 	};
 	ra_runtime_t *rt;
 	ra_config_t cfg;
+	sigset_t stop;
+	unsigned ran;
 	ra_ref_t sup;
-	int r;
+	int r, sig;
 
 	r = parse(argc, argv);
 	if (r != 0) {
@@ -523,6 +530,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	build_pool();
+	/*
+	 * The run ends at --seconds (SIGALRM) or at SIGINT/SIGTERM, whichever
+	 * comes first; blocked before any thread starts, so that only
+	 * ra_runtime_run_until_signal() takes them.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGALRM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	ra_config_init(&cfg);
 	cfg.shards = opt.shards;
 	r = ra_runtime_create(&cfg, &rt);
@@ -532,6 +549,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = ra_now_ns();
+	alarm(opt.seconds);
 	r = ra_runtime_sup_start(rt, &top, NULL, &sup);
 	if (r < 0) {
 		fprintf(stderr, "supervision_tree: cannot start: %s\n",
@@ -539,12 +557,15 @@ int main(int argc, char **argv)
 		ra_runtime_destroy(rt);
 		return 1;
 	}
-	nanosleep(&(struct timespec){ opt.seconds, 0 }, NULL);
-	printf("[%6.3fs] main: stopping the tree\n",
-	       (double)(ra_now_ns() - t0) / 1e9);
+	sig = ra_runtime_run_until_signal(rt, &stop);
+	ran = (unsigned)((ra_now_ns() - t0) / (1000 * MS));
+	printf("[%6.3fs] main: %s, stopping the tree\n",
+	       (double)(ra_now_ns() - t0) / 1e9,
+	       sig == SIGALRM ? "time is up" :
+	       sig > 0 ? strsignal(sig) : "no actor left");
 	ra_runtime_exit_actor(rt, sup, RA_EXIT_SHUTDOWN, "main: done");
 	r = ra_runtime_wait_idle(rt, 10000 * MS);
-	summary();
+	summary(ran < 1 ? 1 : ran > opt.seconds ? opt.seconds : ran);
 	ra_runtime_destroy(rt);
 	for (unsigned i = 0; i < opt.shards; i++) {
 		ra_hdr_destroy(restart_ns[i]);
