@@ -31,7 +31,8 @@ static ra_io_req_t *req_get(ra_shard_t *sh)
 		sh->free_reqs = r->next_free;
 		return r;
 	}
-	return aligned_alloc(16, sizeof(*r));
+	/* aligned_alloc() wants a multiple of the alignment (ASan checks). */
+	return aligned_alloc(16, (sizeof(*r) + 15) & ~(size_t)15);
 }
 
 static void req_put(ra_shard_t *sh, ra_io_req_t *r)

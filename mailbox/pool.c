@@ -10,7 +10,10 @@
 
 RA_COLD ra_pool_t *ra__pool_create(uint16_t shard)
 {
-	ra_pool_t *p = aligned_alloc(RA_CACHELINE, sizeof(*p));
+	/* aligned_alloc() wants a multiple of the alignment (ASan checks). */
+	ra_pool_t *p = aligned_alloc(RA_CACHELINE,
+				     (sizeof(*p) + RA_CACHELINE - 1) &
+				     ~(size_t)(RA_CACHELINE - 1));
 
 	if (p) {
 		memset(p, 0, sizeof(*p));
