@@ -8,6 +8,9 @@
  *   supervision_tree [--seconds N] [--shards N] [--workers N]
  *                    [--kill-every-ms N] [--storm-at S] [--seed N]
  *
+ * It runs for --seconds, or until SIGINT or SIGTERM: either way main
+ * stops the tree in order and prints the summary.
+ *
  *   top            one_for_one, intensity 5 in 10 s
  *   ├── stats      counts finished jobs, prints throughput every second
  *   ├── pool       one_for_one, intensity 20 in 1 s
@@ -26,11 +29,13 @@
  * histogram.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include <ringactor.h>
 
@@ -361,27 +366,66 @@ static void build_pool(void)
 
 /* ---------------------------------------------------------------- main */
 
+/*
+ * Read the options into `opt`. Returns 0, 1 for --help, or -EINVAL for
+ * an unknown option, a value out of range or not a number, or an operand.
+ */
 static int parse(int argc, char **argv)
 {
-	for (int i = 1; i + 1 < argc; i += 2) {
-		unsigned long v = strtoul(argv[i + 1], NULL, 10);
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 't' },
+		{ "shards", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "kill-every-ms", required_argument, NULL, 'k' },
+		{ "storm-at", required_argument, NULL, 'a' },
+		{ "seed", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	unsigned long v;
+	char *end;
+	int c;
 
-		if (!strcmp(argv[i], "--seconds") && v && v < MAX_SECONDS)
-			opt.seconds = (unsigned)v;
-		else if (!strcmp(argv[i], "--shards") && v && v <= 1024)
-			opt.shards = (unsigned)v;
-		else if (!strcmp(argv[i], "--workers") && v && v <= MAX_WORKERS)
-			opt.workers = (unsigned)v;
-		else if (!strcmp(argv[i], "--kill-every-ms") && v)
-			opt.kill_every_ms = (unsigned)v;
-		else if (!strcmp(argv[i], "--storm-at"))
-			opt.storm_at = (unsigned)v;
-		else if (!strcmp(argv[i], "--seed"))
-			opt.seed = (unsigned)v;
-		else
+	/* Only "h" as a short option: the others are long ones only. */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return 1;
+		if (c == '?')
 			return -EINVAL;
+		errno = 0;
+		v = strtoul(optarg, &end, 10);
+		if (errno || end == optarg || *end || v > UINT_MAX)
+			return -EINVAL;
+		switch (c) {
+		case 't':
+			if (!v || v >= MAX_SECONDS)
+				return -EINVAL;
+			opt.seconds = (unsigned)v;
+			break;
+		case 's':
+			if (!v || v > 1024)
+				return -EINVAL;
+			opt.shards = (unsigned)v;
+			break;
+		case 'w':
+			if (!v || v > MAX_WORKERS)
+				return -EINVAL;
+			opt.workers = (unsigned)v;
+			break;
+		case 'k':
+			if (!v)
+				return -EINVAL;
+			opt.kill_every_ms = (unsigned)v;
+			break;
+		case 'a':
+			opt.storm_at = (unsigned)v;
+			break;
+		case 'r':
+			opt.seed = (unsigned)v;
+			break;
+		}
 	}
-	return argc % 2 ? 0 : -EINVAL;
+	return optind < argc ? -EINVAL : 0;
 }
 
 /* Merge one histogram per shard; NULL on ENOMEM. */
@@ -432,11 +476,13 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Per-second throughput, and the worst second against the median. */
-static void summary(void)
+/*
+ * Per-second throughput over the `n` (>= 1) whole seconds the tree ran,
+ * and the worst second against the median.
+ */
+static void summary(unsigned n)
 {
 	uint64_t v[MAX_SECONDS], total = 0;
-	unsigned n = opt.seconds;
 
 	for (unsigned i = 0; i < n; i++) {
 		v[i] = atomic_load(&per_second[i]);
@@ -463,14 +509,18 @@ int main(int argc, char **argv)
 	};
 	ra_runtime_t *rt;
 	ra_config_t cfg;
+	sigset_t stop;
+	unsigned ran;
 	ra_ref_t sup;
-	int r;
+	int r, sig;
 
-	if (parse(argc, argv) < 0) {
-		fprintf(stderr, "usage: supervision_tree [--seconds N] "
-				"[--shards N] [--workers N] [--kill-every-ms N] "
-				"[--storm-at S (0: none)] [--seed N]\n");
-		return 2;
+	r = parse(argc, argv);
+	if (r != 0) {
+		fprintf(r > 0 ? stdout : stderr, "usage: supervision_tree "
+			"[--seconds N (6)] [--shards N (2)] [--workers N (8)]\n"
+			"                        [--kill-every-ms N (200)] "
+			"[--storm-at S (3; 0: none)] [--seed N (1)]\n");
+		return r > 0 ? 0 : 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; i < opt.shards; i++)
@@ -480,6 +530,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	build_pool();
+	/*
+	 * The run ends at --seconds (SIGALRM) or at SIGINT/SIGTERM, whichever
+	 * comes first; blocked before any thread starts, so that only
+	 * ra_runtime_run_until_signal() takes them.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGALRM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	ra_config_init(&cfg);
 	cfg.shards = opt.shards;
 	r = ra_runtime_create(&cfg, &rt);
@@ -489,6 +549,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = ra_now_ns();
+	alarm(opt.seconds);
 	r = ra_runtime_sup_start(rt, &top, NULL, &sup);
 	if (r < 0) {
 		fprintf(stderr, "supervision_tree: cannot start: %s\n",
@@ -496,12 +557,15 @@ int main(int argc, char **argv)
 		ra_runtime_destroy(rt);
 		return 1;
 	}
-	nanosleep(&(struct timespec){ opt.seconds, 0 }, NULL);
-	printf("[%6.3fs] main: stopping the tree\n",
-	       (double)(ra_now_ns() - t0) / 1e9);
+	sig = ra_runtime_run_until_signal(rt, &stop);
+	ran = (unsigned)((ra_now_ns() - t0) / (1000 * MS));
+	printf("[%6.3fs] main: %s, stopping the tree\n",
+	       (double)(ra_now_ns() - t0) / 1e9,
+	       sig == SIGALRM ? "time is up" :
+	       sig > 0 ? strsignal(sig) : "no actor left");
 	ra_runtime_exit_actor(rt, sup, RA_EXIT_SHUTDOWN, "main: done");
 	r = ra_runtime_wait_idle(rt, 10000 * MS);
-	summary();
+	summary(ran < 1 ? 1 : ran > opt.seconds ? opt.seconds : ran);
 	ra_runtime_destroy(rt);
 	for (unsigned i = 0; i < opt.shards; i++) {
 		ra_hdr_destroy(restart_ns[i]);
