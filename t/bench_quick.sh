@@ -8,12 +8,13 @@
 # judged here: a smoke run is not a measurement (bench/README.md).
 #
 # Environment: top_builddir (default .), BENCH_QUICK_TIMEOUT seconds per
-# program (default 60).
+# program (default 60, times RA_TEST_TIME_SCALE: sanitizer builds run
+# slower).
 set -u
 
 builddir=${top_builddir:-.}
-limit=${BENCH_QUICK_TIMEOUT:-60}
-programs="ping_pong messaging fanout fs net savina memory hotspot timers"
+limit=$(( ${BENCH_QUICK_TIMEOUT:-60} * ${RA_TEST_TIME_SCALE:-1} ))
+programs="ping_pong messaging fanout fs net savina memory hotspot timers busy_sender"
 
 present=()
 for p in $programs; do
