@@ -18,11 +18,10 @@
  * No case waits for a while to let something happen. "The request is in
  * the kernel" is a ping the actor answers: its init's requests were
  * submitted before the shard reaped the ping. "Nothing of ours took the
- * bytes" is checked after a round trip through every shard: a request
- * still armed there is retried in task work that the shard's thread
- * runs before it can answer. Cases whose outcome is a race (a stop
- * against a completion) are repeated until the outcome they are named
- * for has happened.
+ * bytes" is checked after a round trip through every shard
+ * (tu_round_trips()). Cases whose outcome is a race (a stop against a
+ * completion) are repeated until the outcome they are named for has
+ * happened.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,44 +231,6 @@ static int armed(ra_runtime_t *rt, ra_ref_t ref)
 	       wait_for(&pings, want, scaled_ns(10 * SEC)) == 0;
 }
 
-static int probe_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
-{
-	(void)state;
-	return msg->tag ? ra_reply(self, msg, NULL, 0) : 0;
-}
-
-static const ra_actor_def_t probe_def = {
-	.name = "probe",
-	.behavior = probe_behavior,
-};
-
-/*
- * A round trip through every shard of `rt`: a probe there answers an
- * ask. A request of ours still armed in a shard's ring when main made a
- * file ready (wrote to a socket, connected) is retried in task work that
- * the kernel queued at once for that shard's thread, which runs it
- * before it returns to user space: so before its probe could answer. If
- * the bytes or the connection are still there for main after this, no
- * request of ours took them. True when every probe answered.
- */
-static int round_trips(ra_runtime_t *rt)
-{
-	unsigned n = ra_runtime_shards(rt);
-	int good = 1;
-
-	for (unsigned s = 0; s < n; s++) {
-		ra_spawn_opts_t o = { .placement = RA_PLACE_SHARD, .shard = s };
-		ra_ref_t probe;
-
-		if (ra_runtime_spawn(rt, &probe_def, NULL, &o, &probe) < 0)
-			return 0;
-		good &= ra_runtime_ask(rt, probe, 1, NULL, 0,
-				       scaled_ns(10 * SEC), NULL, NULL) == 0;
-		ra_runtime_stop_actor(rt, probe);
-	}
-	return good;
-}
-
 /*
  * No recv of ours is left in the kernel: bytes written to the peer now
  * are still there for main to read, untouched, after a round trip
@@ -282,7 +243,7 @@ static int socket_untouched(ra_runtime_t *rt, int sv[2])
 
 	if (write(sv[1], msg, sizeof(msg)) != sizeof(msg))
 		bail_out("write failed");
-	return round_trips(rt) &&
+	return tu_round_trips(rt) &&
 	       recv(sv[0], got, sizeof(got), MSG_DONTWAIT) == sizeof(msg) &&
 	       !memcmp(got, msg, sizeof(msg));
 }
@@ -304,7 +265,7 @@ static int listener_untouched(ra_runtime_t *rt, int lfd, uint16_t port)
 		bail_out("connect failed");
 	/* A stray accept would take it, and poll would see nothing. */
 	queued = poll(&p, 1, (int)(scaled_ns(5 * SEC) / 1000000)) == 1;
-	if (queued && round_trips(rt))
+	if (queued && tu_round_trips(rt))
 		a = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	close(c);
 	if (a < 0)
@@ -559,7 +520,7 @@ static void race_round(struct race_round *rr)
 	for (int i = 0; i < RACERS; i++)
 		if (write(sv[i][1], "y", 1) != 1)
 			bail_out("write failed");
-	if (!round_trips(rt))
+	if (!tu_round_trips(rt))
 		rr->leftovers = RACERS;
 	for (int i = 0; i < RACERS; i++) {
 		char buf[4];
