@@ -319,7 +319,7 @@ static int requester_behavior(ra_ctx_t *self, void *state,
 
 static int worker_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
-	uint32_t *next = state;	/* the request due next; 0 starts a batch */
+	uint32_t *next = state;	/* request due next; 0 starts a batch */
 	struct fo_result res;
 	struct fo_work w;
 

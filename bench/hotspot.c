@@ -19,8 +19,9 @@
  * of the answers match values computed beforehand; each worker checks
  * that the producer's messages reach it in send order (their sequence
  * numbers rise within a burst, wherever stealing moved it) and says so
- * in its answer; the program exits 1 otherwise. Batch time: the producer's first send to its last answer.
- * Per op: one message, send to handled.
+ * in its answer; the program exits 1 otherwise. Batch time: the
+ * producer's first send to its last answer. Per op: one message, send to
+ * handled.
  *
  *   hotspot_burst        workers not stealable, RA_CFG_NO_STEAL: shard 0
  *                        does every message while shards 2 and 3 idle.
@@ -87,7 +88,7 @@ struct hs_work {
 
 struct hs_result {
 	uint32_t seq;
-	uint32_t order;		/* 1: a later seq of its burst came first */
+	uint32_t order;		/* 1: a later seq came first */
 	uint64_t x;		/* the LCG's final state */
 };
 

@@ -96,7 +96,7 @@ struct ow_sum {
 	uint64_t sum;		/* of the values since the last flush */
 	uint64_t count;		/* messages since the last flush */
 	uint64_t bad;		/* malformed ones since the last flush */
-	uint64_t order;		/* values not OW_K above the one before */
+	uint64_t order;		/* values not OW_K above the last one */
 	uint64_t prev;		/* the last value */
 };
 

@@ -83,7 +83,7 @@ enum sv_type {
 	SV_COUNT,		/* counting: uint64_t count */
 	SV_TOKEN,		/* threadring: struct ring_token */
 	SV_EXIT,		/* threadring: uint32_t exits left; big: - */
-	SV_WORK,		/* fjthroughput: uint32_t round; fjcreation: - */
+	SV_WORK,		/* fjthroughput: uint32_t round; fjc: - */
 	SV_KICK,		/* big: struct big_kick */
 	SV_MEET,		/* chameneos: struct cham_meet */
 	SV_CHANGE,		/* chameneos: uint32_t colour */

@@ -35,7 +35,7 @@ struct num {
 };
 
 #define T_NUM		1
-#define T_MARK		2	/* main's marker: note what had arrived */
+#define T_MARK		2	/* main's marker: note what arrived */
 
 static ra_runtime_t *rt;
 static atomic_long received, bad_order, terms, marks, received_at_mark;

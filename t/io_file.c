@@ -425,8 +425,8 @@ static void check_actor(int i, const char *what)
 {
 	static const char *const op_names[NOPS] = {
 		"write 64 KiB at 0", "write 12345 B at 1 MiB", "fsync",
-		"read a pipe", "read 64 KiB at 0", "read 12345 B at 1 MiB", "read piece 0",
-		"read piece 1", "read piece 2", "read piece 3",
+		"read a pipe", "read 64 KiB at 0", "read 12345 B at 1 MiB",
+		"read piece 0", "read piece 1", "read piece 2", "read piece 3",
 		"read 4 KiB hole", "read at EOF", "read unused fd",
 		"close",
 	};

@@ -32,7 +32,7 @@
 
 #define ROUNDS		1000
 #define MSG_SIZE	256
-#define ECHO_BUF	16384	/* > the smallest send buffer: partial sends */
+#define ECHO_BUF	16384	/* > smallest SO_SNDBUF: partial sends */
 #define STREAM_SIZE	(256 * 1024)
 #define STREAM_RECV	4096
 #define SEC		1000000000ull

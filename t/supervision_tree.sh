@@ -62,8 +62,8 @@ while [ "$runs" -lt "$tries" ] && [ -z "$escalated" ]; do
 	note exits "$out" test "$status" -eq 0
 	note restarts "$out" \
 		grep -qE '^\[ *[0-9.]+s\] pool: worker\.[0-9]+ restart ' "$out"
-	note throughput "$out" \
-		test "$(grep -c 'throughput: [0-9]* jobs in second' "$out")" -ge 3
+	note throughput "$out" test \
+		"$(grep -c 'throughput: [0-9]* jobs in second' "$out")" -ge 3
 	note summary "$out" grep -qE '^summary: [1-9][0-9]* jobs in 4 s' "$out"
 	grep -q 'pool: .* intensity_exceeded' "$out" && escalated=$out
 done
