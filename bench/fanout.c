@@ -12,8 +12,10 @@
  *   fanout_fanin_skewed    branch (request % 16) 20000, the others 500:
  *                          one straggler per request, on a moving branch.
  * The requester checks the XOR and the sum of the 16 answers against
- * values computed beforehand, and that each branch answered once; the
- * program exits 1 on a mismatch.
+ * values computed beforehand, and that each branch answered once; each
+ * worker checks that the requests reach it in order (0, 1, 2... in a
+ * batch) and spoils its answer when one does not; the program exits 1
+ * on a mismatch.
  *
  * Placement: the 16 workers are spawned once per runtime, before the
  * batches, worker b on shard b % 4 (round robin, 4 per shard), and the
@@ -317,12 +319,20 @@ static int requester_behavior(ra_ctx_t *self, void *state,
 
 static int worker_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
+	uint32_t *next = state;	/* request due next; 0 starts a batch */
 	struct fo_result res;
 	struct fo_work w;
 
 	if (msg->type != FO_WORK || msg->len != sizeof(w))
 		return -EPROTO;
 	memcpy(&w, msg->data, sizeof(w));
+	if (w.req != 0 && w.req != *next) {
+		/* The requester then fails the batch: a stray answer. */
+		fprintf(stderr, "fanout: branch %u got request %u, expected "
+			"%u\n", w.branch, w.req, *next);
+		w.req = UINT32_MAX;
+	}
+	*next = w.req + 1;
 	res.req = w.req;
 	res.branch = w.branch;
 	res.x = lcg_run(w.seed, w.iters);
@@ -338,6 +348,7 @@ static const ra_actor_def_t requester_def = {
 
 static const ra_actor_def_t worker_def = {
 	.name = "worker",
+	.state_size = sizeof(uint32_t),
 	.behavior = worker_behavior,
 };
 

@@ -16,9 +16,12 @@
  * (one per shard: single writer) and answers the producer with the LCG's
  * final state. The producer checks that every message was answered
  * exactly once (a bitmap by sequence number) and that the XOR and the sum
- * of the answers match values computed beforehand; the program exits 1
- * otherwise. Batch time: the producer's first send to its last answer.
- * Per op: one message, send to handled.
+ * of the answers match values computed beforehand; each worker checks
+ * that the producer's messages reach it in send order (their sequence
+ * numbers rise within a burst, wherever stealing moved it) and says so
+ * in its answer; the program exits 1 otherwise. Batch time: the
+ * producer's first send to its last answer. Per op: one message, send to
+ * handled.
  *
  *   hotspot_burst        workers not stealable, RA_CFG_NO_STEAL: shard 0
  *                        does every message while shards 2 and 3 idle.
@@ -80,11 +83,12 @@ struct hs_work {
 	uint64_t seed;
 	uint32_t seq;		/* 0 .. burst-1 */
 	uint32_t record;
+	uint32_t burst;		/* the producer's burst number */
 };
 
 struct hs_result {
 	uint32_t seq;
-	uint32_t pad;
+	uint32_t order;		/* 1: a later seq came first */
 	uint64_t x;		/* the LCG's final state */
 };
 
@@ -125,6 +129,7 @@ struct producer {
 	struct hs_shared *sh;
 	bool busy;
 	bool record;
+	uint32_t burst;		/* bursts started, this one included */
 	uint32_t sent, answered;
 	uint64_t rng;		/* picks targets */
 	uint64_t xor, sum;
@@ -156,7 +161,7 @@ static int producer_init(ra_ctx_t *self, void *state, void *arg)
 /* Send the next chunk of the burst; ask for another turn if any is left. */
 static int send_chunk(ra_ctx_t *self, struct producer *p)
 {
-	struct hs_work w = { .record = p->record };
+	struct hs_work w = { .record = p->record, .burst = p->burst };
 	uint32_t end = p->sent + HS_CHUNK;
 	int ret;
 
@@ -196,6 +201,7 @@ static int producer_behavior(ra_ctx_t *self, void *state,
 		memcpy(&st, msg->data, sizeof(st));
 		p->busy = true;
 		p->record = st.record;
+		p->burst++;
 		p->sent = p->answered = 0;
 		p->xor = p->sum = 0;
 		p->rng = ((uint64_t)st.batch + 1) * 0xd1342543de82ef95ull;
@@ -211,6 +217,11 @@ static int producer_behavior(ra_ctx_t *self, void *state,
 		if (!p->busy || res.seq >= sh->burst || sh->seen[res.seq]) {
 			fprintf(stderr, "hotspot: message %u answered twice "
 				"or unexpected\n", res.seq);
+			return hs_fail(sh, -EBADMSG);
+		}
+		if (res.order) {
+			fprintf(stderr, "hotspot: message %u reached its "
+				"worker after a later one\n", res.seq);
 			return hs_fail(sh, -EBADMSG);
 		}
 		sh->seen[res.seq] = 1;
@@ -233,15 +244,30 @@ static int producer_behavior(ra_ctx_t *self, void *state,
 	}
 }
 
+/* A worker: where to record, and the lowest seq it may see next. */
+struct hs_worker {
+	struct hs_shared *sh;
+	uint32_t burst;
+	uint32_t next;
+};
+
 static int worker_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
-	struct hs_shared *sh = *(struct hs_shared **)state;
+	struct hs_worker *wk = state;
+	struct hs_shared *sh = wk->sh;
 	struct hs_result res = { 0 };
 	struct hs_work w;
 
 	if (msg->type != HS_WORK || msg->len != sizeof(w))
 		return -EPROTO;
 	memcpy(&w, msg->data, sizeof(w));
+	/* One producer: within a burst its seqs reach us rising. */
+	if (w.burst != wk->burst) {
+		wk->burst = w.burst;
+		wk->next = 0;
+	}
+	res.order = w.seq < wk->next;
+	wk->next = w.seq + 1;
 	res.seq = w.seq;
 	res.x = lcg_run(w.seed, HS_ITERS);
 	if (w.record)
@@ -252,8 +278,11 @@ static int worker_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 
 static int worker_init(ra_ctx_t *self, void *state, void *arg)
 {
+	struct hs_worker *wk = state;
+
 	(void)self;
-	*(struct hs_shared **)state = arg;
+	wk->sh = arg;
+	wk->burst = UINT32_MAX;
 	return 0;
 }
 
@@ -266,7 +295,7 @@ static const ra_actor_def_t producer_def = {
 
 static const ra_actor_def_t worker_def = {
 	.name = "worker",
-	.state_size = sizeof(struct hs_shared *),
+	.state_size = sizeof(struct hs_worker),
 	.init = worker_init,
 	.behavior = worker_behavior,
 };

@@ -13,7 +13,8 @@
  *     beside the cache line; local has only the cache line floor, and its
  *     absolute time per round trip is held to TARGET_LOCAL_RT_US.
  *   steady_one_way_send_drain_*  2048 one-way messages, then a flush the
- *     receiver answers with the sum of what it got (checked). Floor: two
+ *     receiver answers with the sum of what it got and how many came out
+ *     of sequence (checked: FIFO is the contract). Floor: two
  *     threads and a shared-memory SPSC ring doing the same, flush and ack
  *     included. Per message = batch / 2048, held to TARGET_OW_NS across.
  *   cold_start_ping_pong_*       ra_runtime_create() of a 2-shard runtime,
@@ -95,7 +96,22 @@ struct ow_sum {
 	uint64_t sum;		/* of the values since the last flush */
 	uint64_t count;		/* messages since the last flush */
 	uint64_t bad;		/* malformed ones since the last flush */
+	uint64_t order;		/* values not OW_K above the last one */
+	uint64_t prev;		/* the last value */
 };
+
+/*
+ * Count `val` into `acc`. A batch's values go up by OW_K in send order,
+ * so a gap, a repeat or a swap breaks the chain: sum and count alone
+ * would pass a reordering. One compare per message, as cheap as the sum.
+ */
+static inline void ow_take(struct ow_sum *acc, uint64_t val)
+{
+	acc->order += acc->count && val != acc->prev + OW_K;
+	acc->prev = val;
+	acc->sum += val;
+	acc->count++;
+}
 
 /* ------------------------------------------------------------------ */
 /* Main <-> driver                                                     */
@@ -218,11 +234,23 @@ static int pinger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 	}
 }
 
+/*
+ * The PINGs of a batch carry 0, 1, 2...: answer each with the sequence
+ * it should have had, so that the pinger's check of the ACK also catches
+ * a PING lost, repeated or swapped on the way here.
+ */
 static int ponger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
-	if (msg->type != M_PING)
+	uint32_t *next = state, seq;
+
+	if (msg->type != M_PING || msg->len != sizeof(seq))
 		return -EPROTO;
-	return ra_send(self, msg->from, M_ACK, msg->data, msg->len);
+	memcpy(&seq, msg->data, sizeof(seq));
+	if (seq == 0)
+		*next = 0;	/* a new batch */
+	seq = seq == *next ? seq : UINT32_MAX;
+	(*next)++;
+	return ra_send(self, msg->from, M_ACK, &seq, sizeof(seq));
 }
 
 struct sender {
@@ -277,11 +305,13 @@ static int sender_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		if (msg->len != sizeof(sum))
 			return fail(s->sh, -EPROTO);
 		memcpy(&sum, msg->data, sizeof(sum));
-		if (sum.count != s->n || sum.sum != s->expect || sum.bad) {
+		if (sum.count != s->n || sum.sum != s->expect || sum.bad ||
+		    sum.order) {
 			fprintf(stderr, "messaging: receiver got %" PRIu64
-				" messages (%" PRIu64 " malformed) summing to "
-				"%#" PRIx64 "; sent %u summing to %#" PRIx64
-				"\n", sum.count, sum.bad, sum.sum, s->n,
+				" messages (%" PRIu64 " malformed, %" PRIu64
+				" out of sequence) summing to %#" PRIx64
+				"; sent %u summing to %#" PRIx64 "\n",
+				sum.count, sum.bad, sum.order, sum.sum, s->n,
 				s->expect);
 			return fail(s->sh, -EBADMSG);
 		}
@@ -320,8 +350,7 @@ static int receiver_behavior(ra_ctx_t *self, void *state,
 			return 0;
 		}
 		memcpy(&it, msg->data, sizeof(it));
-		r->acc.sum += it.val;
-		r->acc.count++;
+		ow_take(&r->acc, it.val);
 		if (it.stamp && r->sh->per_op)
 			ra_hdr_record(r->sh->per_op,
 				      (int64_t)(ra_now_ns() - it.stamp));
@@ -345,6 +374,7 @@ static const ra_actor_def_t pinger_def = {
 
 static const ra_actor_def_t ponger_def = {
 	.name = "ponger",
+	.state_size = sizeof(uint32_t),	/* the next PING's sequence */
 	.behavior = ponger_behavior,
 };
 
@@ -704,11 +734,14 @@ static void *spsc_producer(struct floor2_thread *t)
 		       (uint64_t)b + 1)
 			floor_wait_step(f, &spins);
 		now = bench_now_ns();
-		if (q->ack.count != n || q->ack.sum != expect) {
+		if (q->ack.count != n || q->ack.sum != expect ||
+		    q->ack.order) {
 			fprintf(stderr, "messaging: SPSC floor: consumer got "
-				"%" PRIu64 " items summing to %#" PRIx64
-				"; sent %" PRIu64 " summing to %#" PRIx64
-				"\n", q->ack.count, q->ack.sum, n, expect);
+				"%" PRIu64 " items (%" PRIu64 " out of "
+				"sequence) summing to %#" PRIx64 "; sent %"
+				PRIu64 " summing to %#" PRIx64 "\n",
+				q->ack.count, q->ack.order, q->ack.sum, n,
+				expect);
 			t->err = -EBADMSG;
 			break;
 		}
@@ -725,7 +758,7 @@ static void *spsc_producer(struct floor2_thread *t)
 static void *spsc_consumer(struct floor2_thread *t)
 {
 	struct spsc_run *q = t->run;
-	struct ow_sum acc = { 0, 0, 0 };
+	struct ow_sum acc = { 0 };
 	struct ow_item it;
 	uint64_t batch = 0;
 
@@ -740,8 +773,7 @@ static void *spsc_consumer(struct floor2_thread *t)
 					      memory_order_release);
 			continue;
 		}
-		acc.sum += it.val;
-		acc.count++;
+		ow_take(&acc, it.val);
 		if (it.stamp)
 			ra_hdr_record(t->f->per_op,
 				      (int64_t)(bench_now_ns() - it.stamp));

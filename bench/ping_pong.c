@@ -136,11 +136,23 @@ static int pinger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 	}
 }
 
+/*
+ * The PINGs of a batch carry 0, 1, 2...: answer each with the sequence
+ * it should have had, so that the pinger's check of the ACK (bad_acks)
+ * also catches a PING lost, repeated or swapped on the way here.
+ */
 static int ponger_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
-	if (msg->type != PP_PING)
+	uint32_t *next = state, seq;
+
+	if (msg->type != PP_PING || msg->len != sizeof(seq))
 		return -EPROTO;
-	return ra_send(self, msg->from, PP_ACK, msg->data, msg->len);
+	memcpy(&seq, msg->data, sizeof(seq));
+	if (seq == 0)
+		*next = 0;	/* a new batch */
+	seq = seq == *next ? seq : UINT32_MAX;
+	(*next)++;
+	return ra_send(self, msg->from, PP_ACK, &seq, sizeof(seq));
 }
 
 static const ra_actor_def_t pinger_def = {
@@ -152,7 +164,7 @@ static const ra_actor_def_t pinger_def = {
 
 static const ra_actor_def_t ponger_def = {
 	.name = "ponger",
-	.state_size = 0,
+	.state_size = sizeof(uint32_t),	/* the next PING's sequence */
 	.behavior = ponger_behavior,
 };
 

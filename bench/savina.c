@@ -41,7 +41,11 @@
  *
  * Checks, after every batch: the counts each benchmark implies (pongs,
  * the counter's total, tokens, work messages, pings and pongs, meetings),
- * Chameneos' colour invariant, and no actor left. After the run: the
+ * Chameneos' colour invariant, and no actor left. Where one actor sends
+ * another a stream (PingPong's pings and pongs, Counting's increments,
+ * the ThreadRing token at each member, Fork-join throughput's work to
+ * each worker), the receiver also checks the sequence numbers, since
+ * FIFO is the contract and counts would pass a reordering. After the run: the
  * runtime's own counters agree, i.e. user messages delivered and actors
  * spawned are exactly what the iterations imply, no dead letters, no
  * live actor. Any mismatch exits 1.
@@ -74,12 +78,12 @@
 enum sv_type {
 	SV_PING = 1,		/* pingpong: uint32_t seq; big: sender id */
 	SV_PONG,		/* pingpong, big: the same */
-	SV_INC,			/* counting: no payload */
+	SV_INC,			/* counting: uint32_t sequence */
 	SV_GET,			/* counting: asks for the count */
 	SV_COUNT,		/* counting: uint64_t count */
 	SV_TOKEN,		/* threadring: struct ring_token */
 	SV_EXIT,		/* threadring: uint32_t exits left; big: - */
-	SV_WORK,		/* fork-join: no payload */
+	SV_WORK,		/* fjthroughput: uint32_t round; fjc: - */
 	SV_KICK,		/* big: struct big_kick */
 	SV_MEET,		/* chameneos: struct cham_meet */
 	SV_CHANGE,		/* chameneos: uint32_t colour */
@@ -238,8 +242,13 @@ static int pp_pong_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
 	struct pp_pong *p = state;
 
-	if (msg->type != SV_PING)
+	uint32_t seq;
+
+	if (msg->type != SV_PING || msg->len != sizeof(seq))
 		return sv_fail(p->r, -EPROTO);
+	memcpy(&seq, msg->data, sizeof(seq));
+	if (seq != p->pings)	/* the pings come 0, 1, 2... */
+		atomic_fetch_add(&p->r->bad, 1);
 	p->pings++;
 	return ra_send(self, msg->from, SV_PONG, msg->data, msg->len);
 }
@@ -324,7 +333,8 @@ static int pp_check(struct sv_run *r)
 {
 	return sv_expect("pingpong: pings answered", r->sum, r->n) ?:
 	       sv_expect("pingpong: pongs received", r->sum2, r->n) ?:
-	       sv_expect("pingpong: pongs out of sequence", r->bad, 0);
+	       sv_expect("pingpong: pings or pongs out of sequence", r->bad,
+			 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -337,16 +347,33 @@ struct cnt_producer {
 };
 
 struct cnt_counter {
+	struct sv_run *r;
 	uint64_t count;
 };
+
+static int cnt_counter_init(ra_ctx_t *self, void *state, void *arg)
+{
+	struct cnt_counter *c = state;
+
+	c->r = arg;
+	return 0;
+}
 
 static int cnt_counter_behavior(ra_ctx_t *self, void *state,
 				const ra_msg_t *msg)
 {
 	struct cnt_counter *c = state;
 
+	uint32_t seq;
+
 	switch (msg->type) {
 	case SV_INC:
+		/* Numbered 0, 1, 2... by the producer: FIFO is the contract. */
+		if (msg->len != sizeof(seq))
+			return sv_fail(c->r, -EPROTO);
+		memcpy(&seq, msg->data, sizeof(seq));
+		if (seq != (uint32_t)c->count)
+			atomic_fetch_add(&c->r->bad, 1);
 		c->count++;
 		return 0;
 	case SV_GET:
@@ -360,6 +387,7 @@ static int cnt_counter_behavior(ra_ctx_t *self, void *state,
 static const ra_actor_def_t cnt_counter_def = {
 	.name = "savina_counter",
 	.state_size = sizeof(struct cnt_counter),
+	.init = cnt_counter_init,
 	.behavior = cnt_counter_behavior,
 };
 
@@ -376,9 +404,9 @@ static int cnt_producer_init(ra_ctx_t *self, void *state, void *arg)
 
 	p->r = r;
 	sv_start(r);
-	ret = sv_spawn(self, r, &cnt_counter_def, NULL, 1, &p->counter);
+	ret = sv_spawn(self, r, &cnt_counter_def, r, 1, &p->counter);
 	for (uint32_t i = 0; !ret && i < r->n; i++)
-		ret = ra_send(self, p->counter, SV_INC, NULL, 0);
+		ret = ra_send(self, p->counter, SV_INC, &i, sizeof(i));
 	if (!ret)
 		ret = ra_send(self, p->counter, SV_GET, NULL, 0);
 	return ret ? sv_fail(r, ret) : 0;
@@ -416,7 +444,8 @@ static uint64_t cnt_msgs(uint64_t n, uint64_t a)
 
 static int cnt_check(struct sv_run *r)
 {
-	return sv_expect("counting: final count", r->sum, r->n);
+	return sv_expect("counting: final count", r->sum, r->n) ?:
+	       sv_expect("counting: increments out of sequence", r->bad, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,6 +462,7 @@ struct ring_member {
 	struct sv_run *r;
 	ra_ref_t next;
 	uint64_t tokens;	/* tokens this actor received */
+	uint32_t last_left;	/* `left` of the token it had last */
 };
 
 /* Pass the token on, stamping one hop in SV_RING_SAMPLE. */
@@ -465,6 +495,10 @@ static int ring_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		memcpy(&t, msg->data, sizeof(t));
 		if (t.sent_ns)
 			sv_record(self, r, ra_now_ns() - t.sent_ns);
+		/* A lap of the ring later, the token is `na` hops on. */
+		if (m->tokens && t.left + r->na != m->last_left)
+			atomic_fetch_add(&r->bad, 1);
+		m->last_left = t.left;
 		m->tokens++;
 		if (t.left > 0) {
 			ret = ring_pass(self, m, t.left - 1);
@@ -567,7 +601,8 @@ static uint64_t ring_spawns(uint64_t n, uint64_t a)
 static int ring_check(struct sv_run *r)
 {
 	return sv_expect("threadring: token hops", r->sum, r->n) ?:
-	       sv_expect("threadring: members stopped", r->sum2, r->na);
+	       sv_expect("threadring: members stopped", r->sum2, r->na) ?:
+	       sv_expect("threadring: token out of sequence", r->bad, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -594,10 +629,15 @@ static int fjt_worker_behavior(ra_ctx_t *self, void *state,
 {
 	struct fj_worker *w = state;
 	struct sv_run *r = w->r;
+	uint32_t round;
 	double v;
 
-	if (msg->type != SV_WORK)
+	if (msg->type != SV_WORK || msg->len != sizeof(round))
 		return sv_fail(r, -EPROTO);
+	/* Round k's WORK is the k-th this worker gets from the driver. */
+	memcpy(&round, msg->data, sizeof(round));
+	if (round != w->count)
+		atomic_fetch_add(&r->bad, 1);
 	v = sv_compute(r);
 	if (!(v > 0))
 		return sv_fail(r, -EDOM);
@@ -642,7 +682,7 @@ static int fjt_driver_init(ra_ctx_t *self, void *state, void *arg)
 		ret = sv_spawn(self, r, &fjt_worker_def, r, i, &r->refs[i]);
 	for (uint32_t k = 0; !ret && k < r->n; k++)
 		for (uint32_t i = 1; !ret && i <= r->na; i++)
-			ret = ra_send(self, r->refs[i], SV_WORK, NULL, 0);
+			ret = ra_send(self, r->refs[i], SV_WORK, &k, sizeof(k));
 	ra_stop(self, 0);
 	return ret ? sv_fail(r, ret) : 0;
 }
@@ -675,7 +715,8 @@ static int fjt_check(struct sv_run *r)
 
 	return sv_expect("fjthroughput: workers done", r->done, r->na) ?:
 	       sv_expect("fjthroughput: messages", r->sum, want) ?:
-	       sv_expect("fjthroughput: computations", r->sum2, want);
+	       sv_expect("fjthroughput: computations", r->sum2, want) ?:
+	       sv_expect("fjthroughput: work out of sequence", r->bad, 0);
 }
 
 /* Creation: one message, one computation, stop. */

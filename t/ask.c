@@ -17,6 +17,11 @@
  *  8. ra_runtime_ask: happy path (inline, owned and empty payloads),
  *     timeout, errors, and replies that come after it gave up (no
  *     use-after-free under ASan).
+ *
+ * "Nothing more arrives" is shown by a marker, never by a pause: a reply
+ * to a later ask comes behind every earlier message from the same
+ * server, and the timeout of a later ask with a later deadline comes
+ * behind every timeout due before it (timers fire in deadline order).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -302,6 +307,35 @@ static int ask(ra_ref_t to, uint32_t type, int32_t x, uint64_t timeout)
 	return n;
 }
 
+/*
+ * A marker behind everything `server` sent the client so far: an echo
+ * ask, answered in order after it. True when the marker's reply is
+ * event `nev_before`, the next one.
+ */
+static bool echo_marker(int nev_before)
+{
+	int i = ask(server, Q_ECHO, 777, scaled_ns(5 * SEC));
+
+	return wait_for(&nev, nev_before + 1, scaled_ns(5 * SEC)) == 0 &&
+	       evs[nev_before].type == RA_MSG_REPLY &&
+	       evs[nev_before].tag == arefs[i] && evs[nev_before].x == 1554;
+}
+
+/*
+ * A marker behind every timeout due by now + after_ns: an ask to `to`
+ * that nobody answers, timing out then. True when its timeout is event
+ * `nev_before`.
+ */
+static bool timeout_marker(ra_ref_t to, uint64_t after_ns, int nev_before)
+{
+	int i = ask(to, Q_SILENT, 0, after_ns);
+
+	return wait_for(&nev, nev_before + 1,
+			after_ns + scaled_ns(5 * SEC)) == 0 &&
+	       evs[nev_before].type == RA_MSG_TIMEOUT &&
+	       evs[nev_before].tag == arefs[i];
+}
+
 /* One counter of ra_stats_t, by its offset; 0 if no snapshot. */
 static uint64_t stat_at(size_t offset)
 {
@@ -330,6 +364,7 @@ static uint64_t dead_letters(void)
 static void test_roundtrip(void)
 {
 	int bad = 0, tags = 0;
+	bool marked;
 
 	setup();
 	for (int i = 0; i < 8; i++)
@@ -352,9 +387,10 @@ static void test_roundtrip(void)
 	ok(bad == 0 && arefs[0] != 0 && arefs[0] != arefs[1],
 	   "[%u] ... each with its own aref, payload and sender", nsh);
 	is_int(tags, 8, "[%u] the server saw each aref as msg->tag", nsh);
-	sleep_ms(scaled_ns(400 * MS) / MS);
-	is_int(atomic_load(&nev), 8,
-	       "[%u] no timeout after a delivered reply", nsh);
+	/* Due after the 8 timeouts, had they been armed and not settled. */
+	marked = timeout_marker(server, scaled_ns(300 * MS) + MS, 8);
+	ok(marked, "[%u] no timeout after a delivered reply (%d events)", nsh,
+	   atomic_load(&nev));
 	is_int(atomic_load(&reply_on_reply), 0,
 	       "[%u] ra_reply on a reply: -EINVAL", nsh);
 	finish("roundtrip");
@@ -362,6 +398,7 @@ static void test_roundtrip(void)
 
 static void test_timeout(void)
 {
+	bool marked;
 	int i;
 
 	setup();
@@ -374,14 +411,15 @@ static void test_timeout(void)
 	   nsh);
 	ok(evs[0].at - asked_at[i] >= 20 * MS, "[%u] ... not early (%.2f ms)",
 	   nsh, (double)(evs[0].at - asked_at[i]) / 1e6);
-	sleep_ms(60);
-	is_int(atomic_load(&nev), 1, "[%u] ... exactly once", nsh);
+	marked = timeout_marker(server, MS, 1) && echo_marker(2);
+	ok(marked, "[%u] ... exactly once (%d events)", nsh, atomic_load(&nev));
 	finish("timeout");
 }
 
 static void test_late(void)
 {
 	uint64_t late0 = late_replies();
+	bool marked;
 	int a1, a2;
 
 	setup();
@@ -395,11 +433,11 @@ static void test_late(void)
 	ra_runtime_send(rt, server, S_RELEASE, NULL, 0);
 	ok(wait_for(&nev, 2, scaled_ns(5 * SEC)) == 0, "[%u] late: an answer",
 	   nsh);
-	sleep_ms(30);
-	ok(atomic_load(&nev) == 2 && evs[1].type == RA_MSG_REPLY &&
+	marked = echo_marker(2);
+	ok(marked && evs[1].type == RA_MSG_REPLY &&
 	   evs[1].tag == arefs[a2] && evs[1].x == 22,
 	   "[%u] late: only ask #2's reply arrives, with aref2 and its "
-	   "payload", nsh);
+	   "payload (%d events)", nsh, atomic_load(&nev));
 	is_int(late_replies() - late0, 1,
 	       "[%u] late: the late reply is counted in late_replies", nsh);
 	is_int(atomic_load(&release_ret), 0,
@@ -410,13 +448,15 @@ static void test_late(void)
 static void test_twice(void)
 {
 	uint64_t late0 = late_replies();
+	bool marked;
 
 	setup();
 	ask(server, Q_TWICE, 5, scaled_ns(5 * SEC));
 	wait_for(&nev, 1, scaled_ns(5 * SEC));
-	sleep_ms(30);
-	ok(atomic_load(&nev) == 1 && evs[0].x == 5,
-	   "[%u] reply twice: the first is delivered, once", nsh);
+	marked = echo_marker(1);
+	ok(marked && evs[0].x == 5,
+	   "[%u] reply twice: the first is delivered, once (%d events)", nsh,
+	   atomic_load(&nev));
 	is_int(late_replies() - late0, 1,
 	       "[%u] ... the second counted as late", nsh);
 	finish("twice");
@@ -424,7 +464,11 @@ static void test_twice(void)
 
 static void test_bad(void)
 {
+	ra_spawn_opts_t ol = { .placement = RA_PLACE_SHARD,
+			       .shard = nsh - 1 };
+	ra_ref_t other;
 	uint64_t dead0;
+	bool marked;
 	int32_t x = 3;
 
 	setup();
@@ -449,9 +493,15 @@ static void test_bad(void)
 	       "-ESRCH", nsh);
 	is_int(dead_letters() - dead0, 1, "[%u] ... counted as a dead letter",
 	       nsh);
-	sleep_ms(40);
-	is_int(atomic_load(&nev), 0, "[%u] ... and nothing arrives later",
-	       nsh);
+	/* Its timeout, had it been armed, would come before this one. */
+	atomic_store(&ask_err, 0);
+	if (ra_runtime_spawn(rt, &server_def, NULL, &ol, &other) < 0)
+		bail_out("cannot spawn a second server");
+	marked = timeout_marker(other, 11 * MS, 0);
+	ok(marked && atomic_load(&ask_err) == 0,
+	   "[%u] ... and nothing arrives later (%d events)", nsh,
+	   atomic_load(&nev));
+	ra_runtime_stop_actor(rt, other);
 	finish("bad");
 }
 
@@ -472,8 +522,8 @@ static void test_exit(void)
 	       "[%u] ra_ask from terminate: -ESHUTDOWN", nsh);
 	wait_for(&seen_tag_ok, 1, scaled_ns(5 * SEC));
 	ra_runtime_send(rt, server, S_RELEASE, NULL, 0);
+	/* ra_reply returned, and counted the dead letter, before this. */
 	wait_for(&released, 1, scaled_ns(5 * SEC));
-	sleep_ms(20);
 	ok(atomic_load(&release_ret) == -ESRCH &&
 	   dead_letters() - dead0 == 1,
 	   "[%u] reply to an asker that exited: -ESRCH, a dead letter", nsh);

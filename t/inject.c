@@ -34,8 +34,11 @@ struct num {
 	uint32_t seq;
 };
 
+#define T_NUM		1
+#define T_MARK		2	/* main's marker: note what arrived */
+
 static ra_runtime_t *rt;
-static atomic_long received, bad_order, terms;
+static atomic_long received, bad_order, terms, marks, received_at_mark;
 /* Next number the counter expects per thread (atomic: reset by main). */
 static atomic_uint next_seq[NTHREADS + 1];
 
@@ -45,6 +48,11 @@ static int counter_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 
 	(void)self;
 	(void)state;
+	if (m->type == T_MARK) {
+		atomic_store(&received_at_mark, atomic_load(&received));
+		atomic_fetch_add(&marks, 1);
+		return 0;
+	}
 	if (m->len != sizeof(n))
 		return -EPROTO;
 	memcpy(&n, m->data, sizeof(n));
@@ -93,7 +101,7 @@ static void *send_numbers(void *arg)
 	for (uint32_t i = 0; i < PER_THREAD; i++) {
 		struct num n = { s->id, (uint32_t)s->sent };
 
-		if (ra_runtime_send(rt, s->to, 1, &n, sizeof(n)) == 0)
+		if (ra_runtime_send(rt, s->to, T_NUM, &n, sizeof(n)) == 0)
 			s->sent++;
 		else
 			s->failed++;
@@ -102,14 +110,24 @@ static void *send_numbers(void *arg)
 	return NULL;
 }
 
-static int wait_received(long want)
+/*
+ * Until `want` arrived; then a marker from main, injected after every
+ * number (the senders have been joined) and so handled after them: the
+ * count it saw is final. 0 when that count is `want`.
+ */
+static int wait_received(ra_ref_t to, long want)
 {
-	uint64_t end = ra_now_ns() + 30000000000ull;
+	uint64_t end = ra_now_ns() + scaled_ns(30000000000ull);
+	long mark = atomic_load(&marks) + 1;
 
 	while (atomic_load(&received) < want && ra_now_ns() < end)
 		sleep_ms(1);
-	sleep_ms(20);	/* anything extra would show up by now */
-	return atomic_load(&received) == want ? 0 : -ETIMEDOUT;
+	if (ra_runtime_send(rt, to, T_MARK, NULL, 0) != 0)
+		return -ESRCH;
+	while (atomic_load(&marks) < mark && ra_now_ns() < end)
+		sleep_ms(1);
+	return atomic_load(&marks) == mark &&
+	       atomic_load(&received_at_mark) == want ? 0 : -ETIMEDOUT;
 }
 
 static void reset(void)
@@ -141,8 +159,8 @@ static void test_many_threads(void)
 	}
 	is_int(failed, 0, "threads: every send from %d non-creator threads "
 	       "returned 0", NTHREADS);
-	is_int(wait_received(sent), 0, "threads: all %ld arrived, once each",
-	       sent);
+	is_int(wait_received(to, sent), 0,
+	       "threads: all %ld arrived, once each", sent);
 	is_int(atomic_load(&bad_order), 0, "threads: in order per thread");
 	ok(ra_runtime_stop_actor(rt, to) == 0, "threads: counter stopped");
 }
@@ -205,7 +223,7 @@ static void test_signal_storm(void)
 	signal(SIGUSR2, SIG_DFL);
 	diag("signals: %ld signals during %d sends", kills, PER_THREAD);
 	is_int(s.failed, 0, "signals: every send returned 0");
-	is_int(wait_received(s.sent), 0, "signals: all %ld arrived, once "
+	is_int(wait_received(to, s.sent), 0, "signals: all %ld arrived, once "
 	       "each", s.sent);
 	is_int(atomic_load(&bad_order), 0, "signals: in order");
 	ok(ra_runtime_stop_actor(rt, to) == 0, "signals: counter stopped");

@@ -14,11 +14,20 @@
  *
  * After each, the kernel must hold nothing of ours: bytes written later
  * stay in the socket, connections stay in the listener's backlog.
+ *
+ * No case waits for a while to let something happen. "The request is in
+ * the kernel" is a ping the actor answers: its init's requests were
+ * submitted before the shard reaped the ping. "Nothing of ours took the
+ * bytes" is checked after a round trip through every shard
+ * (tu_round_trips()). Cases whose outcome is a race (a stop against a
+ * completion) are repeated until the outcome they are named for has
+ * happened.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,6 +42,7 @@
 #define SEC		1000000000ull
 #define MSG_STOP	1	/* ra_stop(self, 0) */
 #define MSG_FAIL	2	/* return -ECONNABORTED */
+#define MSG_PING	5	/* count it in pings, nothing else */
 #define TAG_RECV	0x5eed0001u
 #define TAG_ACCEPT	0x5eed0002u
 #define RACERS		64
@@ -47,7 +57,7 @@ static const char *const tc_names[NTC] = {
 };
 
 /* Per-case totals over all actors of a case. */
-static atomic_int seq;
+static atomic_int seq, pings;
 static atomic_int inits, init_bad, terms, io_msgs, calls_after_stop;
 static atomic_int term_pending_nonzero, term_reason_bad;
 /* The single actor of case A (and of the other one-actor cases). */
@@ -72,6 +82,7 @@ struct waiter_state {
 static void reset(void)
 {
 	atomic_store(&seq, 0);
+	atomic_store(&pings, 0);
 	atomic_store(&inits, 0);
 	atomic_store(&init_bad, 0);
 	atomic_store(&terms, 0);
@@ -120,6 +131,10 @@ static int waiter_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		if (st->arg->repost && msg->tag == TAG_RECV && msg->res > 0)
 			return ra_io_recv(self, st->arg->fd, st->buf,
 					  sizeof(st->buf), TAG_RECV);
+		return 0;
+	}
+	if (msg->type == MSG_PING) {
+		atomic_fetch_add(&pings, 1);
 		return 0;
 	}
 	atomic_store(&a_pending_at_stop, (int)ra_io_pending(self));
@@ -205,37 +220,52 @@ static void make_pair(int sv[2])
 }
 
 /*
- * No recv of ours is left in the kernel: bytes written to the peer now
- * are still there for main to read, untouched, a while later.
+ * The requests `ref`'s init made are in the kernel: the shard reaps the
+ * ping only after it submitted what the pass that ran init queued.
  */
-static int socket_untouched(int sv[2])
+static int armed(ra_runtime_t *rt, ra_ref_t ref)
+{
+	int want = atomic_load(&pings) + 1;
+
+	return ra_runtime_send(rt, ref, MSG_PING, NULL, 0) == 0 &&
+	       wait_for(&pings, want, scaled_ns(10 * SEC)) == 0;
+}
+
+/*
+ * No recv of ours is left in the kernel: bytes written to the peer now
+ * are still there for main to read, untouched, after a round trip
+ * through every shard.
+ */
+static int socket_untouched(ra_runtime_t *rt, int sv[2])
 {
 	static const char msg[] = "after the stop";
 	char got[sizeof(msg)] = { 0 };
 
 	if (write(sv[1], msg, sizeof(msg)) != sizeof(msg))
-		return 0;
-	sleep_ms(20);
-	return recv(sv[0], got, sizeof(got), MSG_DONTWAIT) == sizeof(msg) &&
+		bail_out("write failed");
+	return tu_round_trips(rt) &&
+	       recv(sv[0], got, sizeof(got), MSG_DONTWAIT) == sizeof(msg) &&
 	       !memcmp(got, msg, sizeof(msg));
 }
 
-/* No accept of ours is left: main takes the next connection itself. */
-static int listener_untouched(int lfd, uint16_t port)
+/*
+ * No accept of ours is left: once main's connection is in the backlog
+ * (poll says so) and every shard made a round trip, main takes it.
+ */
+static int listener_untouched(ra_runtime_t *rt, int lfd, uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
 	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), a = -1;
+	int queued;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(port);
-	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (c >= 0)
-			close(c);
-		return 0;
-	}
-	sleep_ms(20);
-	if (poll(&p, 1, 1000) == 1)
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		bail_out("connect failed");
+	/* A stray accept would take it, and poll would see nothing. */
+	queued = poll(&p, 1, (int)(scaled_ns(5 * SEC) / 1000000)) == 1;
+	if (queued && tu_round_trips(rt))
 		a = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	close(c);
 	if (a < 0)
@@ -246,7 +276,7 @@ static int listener_untouched(int lfd, uint16_t port)
 
 /* ------------------------------------------------ A: ra_stop(self) */
 
-#define A_TESTS (20 + NTC)
+#define A_TESTS (21 + NTC)
 
 static void test_self_stop(void)
 {
@@ -262,8 +292,9 @@ static void test_self_stop(void)
 	arg.fd = sv[0];
 	is_int(ra_runtime_spawn(rt, &waiter_def, &arg, &o, &ref), 0,
 	       "self stop: spawned");
-	is_int(wait_for(&inits, 1, 10 * SEC), 0, "self stop: recv posted");
-	sleep_ms(10);	/* let the recv reach the kernel and wait there */
+	is_int(wait_for(&inits, 1, scaled_ns(10 * SEC)), 0,
+	       "self stop: recv posted");
+	ok(armed(rt, ref), "self stop: recv in the kernel (ping answered)");
 	if (ra_stats_snapshot(rt, &st) != 0)
 		bail_out("ra_stats_snapshot failed");
 	is_int(st.io_submitted - st.io_completed, 1,
@@ -271,7 +302,7 @@ static void test_self_stop(void)
 	ra_stats_fini(&st);
 	is_int(ra_runtime_send(rt, ref, MSG_STOP, NULL, 0), 0,
 	       "self stop: stop message sent");
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)), 0,
 	       "self stop: wait_idle returns 0");
 	is_int(atomic_load(&init_bad), 0, "self stop: init's recv accepted");
 	is_int(atomic_load(&terms), 1, "self stop: terminate ran once");
@@ -299,7 +330,7 @@ static void test_self_stop(void)
 		is_int(atomic_load(&a_term_calls[i]), -ESHUTDOWN,
 		       "self stop: ra_io_%s from terminate: -ESHUTDOWN",
 		       tc_names[i]);
-	ok(socket_untouched(sv),
+	ok(socket_untouched(rt, sv),
 	   "self stop: no recv left in the kernel (data stays in socket)");
 	if (ra_stats_snapshot(rt, &st) != 0)
 		bail_out("ra_stats_snapshot failed");
@@ -316,9 +347,10 @@ static void test_self_stop(void)
 
 #define B_TESTS 12
 
-static void test_stop_actor(int armed)
+static void test_stop_actor(int in_kernel)
 {
-	const char *what = armed ? "stop_actor (armed)" : "stop_actor (racing)";
+	const char *what = in_kernel ? "stop_actor (armed)"
+				     : "stop_actor (racing)";
 	struct waiter_arg arg = { .want_reason = 0 };
 	ra_runtime_t *rt = make_rt(2);
 	ra_stats_t st;
@@ -334,12 +366,12 @@ static void test_stop_actor(int armed)
 		bail_out("cannot listen on 127.0.0.1");
 	is_int(ra_runtime_spawn(rt, &waiter_def, &arg, NULL, &ref), 0,
 	       "%s: spawned", what);
-	if (armed) {
-		wait_for(&inits, 1, 10 * SEC);
-		sleep_ms(10);
+	if (in_kernel) {
+		wait_for(&inits, 1, scaled_ns(10 * SEC));
+		ok(armed(rt, ref), "%s: recv and accept in the kernel", what);
 	}
 	is_int(ra_runtime_stop_actor(rt, ref), 0, "%s: stop requested", what);
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)), 0,
 	       "%s: wait_idle returns 0", what);
 	ok(atomic_load(&inits) == 1 && atomic_load(&init_bad) == 0,
 	   "%s: init posted recv and accept", what);
@@ -349,8 +381,8 @@ static void test_stop_actor(int armed)
 	       "%s: ra_io_pending() == 0 in terminate", what);
 	is_int(atomic_load(&io_msgs), 0,
 	       "%s: no cancelled completion reached the behavior", what);
-	ok(socket_untouched(sv), "%s: no recv left in the kernel", what);
-	ok(listener_untouched(arg.listen_fd, port),
+	ok(socket_untouched(rt, sv), "%s: no recv left in the kernel", what);
+	ok(listener_untouched(rt, arg.listen_fd, port),
 	   "%s: no accept left in the kernel", what);
 	if (ra_stats_snapshot(rt, &st) != 0)
 		bail_out("ra_stats_snapshot failed");
@@ -384,10 +416,10 @@ static void test_error_stop(void)
 	arg.fd = sv[0];
 	is_int(ra_runtime_spawn(rt, &waiter_def, &arg, NULL, &ref), 0,
 	       "error stop: spawned");
-	wait_for(&inits, 1, 10 * SEC);
+	wait_for(&inits, 1, scaled_ns(10 * SEC));
 	is_int(ra_runtime_send(rt, ref, MSG_FAIL, NULL, 0), 0,
 	       "error stop: failing message sent");
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)), 0,
 	       "error stop: wait_idle returns 0");
 	ok(atomic_load(&terms) == 1 && atomic_load(&term_reason_bad) == 0,
 	   "error stop: terminate ran once with -ECONNABORTED (%d)",
@@ -403,13 +435,14 @@ static void test_error_stop(void)
 
 /* ---------------------------------- C: destroy with recvs pending */
 
-#define C_TESTS 5
+#define C_TESTS 6
 
 static void test_destroy_pending(void)
 {
 	struct waiter_arg args[2];
 	ra_runtime_t *rt = make_rt(2);
 	int sv[2][2], spawned = 0;
+	ra_ref_t refs[2];
 
 	reset();
 	for (unsigned i = 0; i < 2; i++) {
@@ -418,12 +451,15 @@ static void test_destroy_pending(void)
 		make_pair(sv[i]);
 		args[i] = (struct waiter_arg){ .fd = sv[i][0], .listen_fd = -1,
 					       .want_reason = -ESHUTDOWN };
-		if (ra_runtime_spawn(rt, &waiter_def, &args[i], &o, NULL) == 0)
+		if (ra_runtime_spawn(rt, &waiter_def, &args[i], &o,
+				     &refs[i]) == 0)
 			spawned++;
 	}
 	is_int(spawned, 2, "destroy: two waiters spawned, one per shard");
-	is_int(wait_for(&inits, 2, 10 * SEC), 0, "destroy: both recvs posted");
-	sleep_ms(10);
+	is_int(wait_for(&inits, 2, scaled_ns(10 * SEC)), 0,
+	       "destroy: both recvs posted");
+	ok(armed(rt, refs[0]) && armed(rt, refs[1]),
+	   "destroy: both recvs in the kernel");
 	is_int(ra_runtime_destroy(rt), 0,
 	       "destroy: returns 0 with recvs pending (no hang)");
 	ok(atomic_load(&terms) == 2 && atomic_load(&term_reason_bad) == 0,
@@ -440,17 +476,24 @@ static void test_destroy_pending(void)
 
 /* --------------------- F: stops racing completions, many actors */
 
-#define F_TESTS 6
+#define F_TESTS		7
+#define F_MAX_ROUNDS	20
 
-static void test_race(void)
+/* What one round of 64 racers saw; the test adds the rounds up. */
+struct race_round {
+	int spawned, stops, idle, terms_ok, leftovers, balanced;
+	int beat;	/* completions that came before their stop */
+};
+
+static void race_round(struct race_round *rr)
 {
 	static struct waiter_arg args[RACERS];
 	static int sv[RACERS][2];
 	ra_ref_t refs[RACERS];
 	ra_runtime_t *rt = make_rt(2);
 	ra_stats_t st;
-	int spawned = 0, stops = 0, leftovers = 0;
 
+	memset(rr, 0, sizeof(*rr));
 	reset();
 	for (int i = 0; i < RACERS; i++) {
 		make_pair(sv[i]);
@@ -458,52 +501,82 @@ static void test_race(void)
 					       .want_reason = 0, .repost = 1 };
 		if (ra_runtime_spawn(rt, &waiter_def, &args[i], NULL,
 				     &refs[i]) == 0)
-			spawned++;
+			rr->spawned++;
 	}
-	is_int(spawned, RACERS, "race: %d waiters spawned", RACERS);
-	wait_for(&inits, RACERS, 10 * SEC);
+	wait_for(&inits, RACERS, scaled_ns(10 * SEC));
 	for (int i = 0; i < RACERS; i++) {
 		/* A byte for the pending recv, and right behind it a stop. */
 		if (write(sv[i][1], "x", 1) != 1)
 			bail_out("write failed");
 		if (ra_runtime_stop_actor(rt, refs[i]) == 0)
-			stops++;
+			rr->stops++;
 	}
-	is_int(stops, RACERS, "race: every stop accepted");
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
-	       "race: wait_idle returns 0");
-	ok(atomic_load(&terms) == RACERS &&
-	   atomic_load(&term_pending_nonzero) == 0 &&
-	   atomic_load(&term_reason_bad) == 0,
-	   "race: %d terminates, none with I/O pending, all reason 0",
-	   atomic_load(&terms));
-	diag("race: %d completions beat their stop", atomic_load(&io_msgs));
+	rr->idle = ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)) == 0;
+	rr->terms_ok = atomic_load(&terms) == RACERS &&
+		       atomic_load(&term_pending_nonzero) == 0 &&
+		       atomic_load(&term_reason_bad) == 0;
+	rr->beat = atomic_load(&io_msgs);
 	/* A re-armed recv must have been cancelled, not left to eat bytes. */
+	for (int i = 0; i < RACERS; i++)
+		if (write(sv[i][1], "y", 1) != 1)
+			bail_out("write failed");
+	if (!tu_round_trips(rt))
+		rr->leftovers = RACERS;
 	for (int i = 0; i < RACERS; i++) {
 		char buf[4];
 		ssize_t n;
 
-		if (write(sv[i][1], "y", 1) != 1)
-			bail_out("write failed");
-		sleep_ms(1);
 		/* "x" is there too unless a recv completed with it */
 		n = recv(sv[i][0], buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 1 || n > 2 || buf[n - 1] != 'y' ||
 		    (n == 2 && buf[0] != 'x'))
-			leftovers++;
+			rr->leftovers++;
 		close(sv[i][0]);
 		close(sv[i][1]);
 	}
-	is_int(leftovers, 0, "race: no recv left in the kernel");
 	if (ra_stats_snapshot(rt, &st) != 0)
 		bail_out("ra_stats_snapshot failed");
-	ok(st.io_completed == st.io_submitted,
-	   "race: io_completed %llu == io_submitted %llu",
-	   (unsigned long long)st.io_completed,
-	   (unsigned long long)st.io_submitted);
+	rr->balanced = st.io_completed == st.io_submitted;
 	ra_stats_fini(&st);
 	if (ra_runtime_destroy(rt) != 0)
 		bail_out("destroy failed");
+}
+
+/*
+ * Both sides of the race must be seen: a completion that came first
+ * (its recv re-armed, then cancelled by the stop) and a stop that came
+ * first (the recv cancelled with its byte unread). Rounds repeat until
+ * both were, at most F_MAX_ROUNDS.
+ */
+static void test_race(void)
+{
+	int rounds = 0, beat = 0, lost = 0, leftovers = 0;
+	int spawned = 1, stops = 1, idle = 1, terms_ok = 1, balanced = 1;
+	struct race_round rr;
+
+	do {
+		race_round(&rr);
+		rounds++;
+		spawned &= rr.spawned == RACERS;
+		stops &= rr.stops == RACERS;
+		idle &= rr.idle;
+		terms_ok &= rr.terms_ok;
+		leftovers += rr.leftovers;
+		balanced &= rr.balanced;
+		beat += rr.beat;
+		lost += RACERS - rr.beat;
+	} while ((beat == 0 || lost == 0) && rounds < F_MAX_ROUNDS);
+	ok(spawned, "race: %d waiters spawned in each of %d round(s)",
+	   RACERS, rounds);
+	ok(stops, "race: every stop accepted");
+	ok(idle, "race: wait_idle returns 0");
+	ok(terms_ok, "race: %d terminates a round, none with I/O pending, "
+	   "all reason 0", RACERS);
+	is_int(leftovers, 0, "race: no recv left in the kernel");
+	ok(balanced, "race: io_completed == io_submitted");
+	ok(beat > 0 && lost > 0, "race: both sides won: %d completions came "
+	   "before their stop, %d stops before their completion", beat,
+	   lost);
 }
 
 /* ------------------- G: an accept that completes after the stop */
@@ -511,16 +584,28 @@ static void test_race(void)
 #define MSG_STOP_SLEEP	3	/* ra_stop(self, 0), then hold shard */
 #define MSG_SLEEP	4	/* hold the shard */
 
-static atomic_int holding;
+static atomic_int holding, connected;
 
 static int late_init(ra_ctx_t *self, void *state, void *arg)
 {
+	int *lfd = state;
+
+	*lfd = (int)(intptr_t)arg;
 	atomic_fetch_add(&inits, 1);
-	return ra_io_accept(self, (int)(intptr_t)arg, TAG_ACCEPT);
+	return ra_io_accept(self, *lfd, TAG_ACCEPT);
 }
 
+/*
+ * Hold the shard while main connects, and until our accept has taken
+ * the connection: the accept's retry is task work that this thread runs
+ * as it leaves poll(), which posts its completion while we hold the
+ * shard, so it is reaped only once this call has returned.
+ */
 static int late_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
+	struct pollfd p = { .fd = *(int *)state, .events = POLLIN };
+	uint64_t end;
+
 	if (msg->type == RA_MSG_IO) {
 		atomic_fetch_add(&io_msgs, 1);
 		if (msg->res >= 0)
@@ -529,9 +614,12 @@ static int late_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 	}
 	if (msg->type == MSG_STOP_SLEEP)
 		ra_stop(self, 0);
-	/* While we hold the shard, main connects: the accept completes. */
 	atomic_store(&holding, 1);
-	sleep_ms(100);
+	end = ra_now_ns() + scaled_ns(10 * SEC);
+	while (!atomic_load(&connected) && ra_now_ns() < end)
+		sched_yield();
+	while (poll(&p, 1, 0) == 1 && ra_now_ns() < end)
+		sched_yield();
 	return 0;
 }
 
@@ -546,90 +634,127 @@ static void late_terminate(ra_ctx_t *self, void *state, int reason)
 
 static const ra_actor_def_t late_def = {
 	.name = "late-acceptor",
+	.state_size = sizeof(int),
 	.init = late_init,
 	.behavior = late_behavior,
 	.terminate = late_terminate,
 };
 
-/* The server side of `c` was closed: EOF within a second. */
+/* The server side of `c` was closed: EOF within a while. */
 static int peer_closed(int c)
 {
 	struct pollfd p = { .fd = c, .events = POLLIN | POLLRDHUP };
 	char b;
 
-	return poll(&p, 1, 1000) == 1 &&
+	return poll(&p, 1, (int)(scaled_ns(SEC) / 1000000)) == 1 &&
 	       recv(c, &b, 1, MSG_DONTWAIT) == 0;
 }
 
-#define G_TESTS 8
+#define G_TESTS		5
+#define G_MAX_TRIES	10
 
-/*
- * queued == 0: ra_stop() first, the accept completes while the actor is
- * stopping (drained by io/io.c). queued == 1: the stop message is
- * queued first and the completion right behind it in the mailbox.
- */
-static void test_late_accept(int queued)
+/* One try of a late accept case, as its checks see it. */
+struct late_try {
+	int setup_ok;	/* spawned, message sent, idle, destroyed */
+	int term_ok;	/* terminate once, reason 0, nothing pending */
+	int delivered;	/* completions that reached the behavior */
+	int closed;	/* the runtime closed the accepted socket */
+	int backlog;	/* or the cancel won: still in the backlog */
+};
+
+static void late_accept_try(int queued, struct late_try *lt)
 {
-	const char *what = queued ? "accept queued behind stop"
-				  : "accept completes after ra_stop";
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	ra_runtime_t *rt = make_rt(1);
 	ra_ref_t ref;
 	uint16_t port;
-	int lfd, c, closed, backlog = 0;
+	int lfd, c;
 
+	memset(lt, 0, sizeof(*lt));
 	reset();
 	atomic_store(&holding, 0);
+	atomic_store(&connected, 0);
 	lfd = listen_loopback(&port);
 	if (lfd < 0)
 		bail_out("cannot listen on 127.0.0.1");
-	is_int(ra_runtime_spawn(rt, &late_def, (void *)(intptr_t)lfd, NULL,
-				&ref), 0, "%s: spawned", what);
-	wait_for(&inits, 1, 10 * SEC);
-	sleep_ms(10);
-	is_int(ra_runtime_send(rt, ref, queued ? MSG_SLEEP : MSG_STOP_SLEEP,
-			       NULL, 0), 0, "%s: message sent", what);
-	wait_for(&holding, 1, 10 * SEC);
-	if (queued) {
-		ra_runtime_stop_actor(rt, ref);
-		sleep_ms(20);	/* the stop reaches the CQ first */
-	}
+	lt->setup_ok = ra_runtime_spawn(rt, &late_def, (void *)(intptr_t)lfd,
+					NULL, &ref) == 0 &&
+		       wait_for(&inits, 1, scaled_ns(10 * SEC)) == 0 &&
+		       ra_runtime_send(rt, ref, queued ? MSG_SLEEP :
+				       MSG_STOP_SLEEP, NULL, 0) == 0 &&
+		       wait_for(&holding, 1, scaled_ns(10 * SEC)) == 0;
+	/*
+	 * Queued: the stop is injected (and in the shard's CQ, or in its
+	 * task work, ahead of the accept's) before main connects.
+	 */
+	if (queued && ra_runtime_stop_actor(rt, ref) != 0)
+		lt->setup_ok = 0;
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(port);
 	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		bail_out("connect failed");
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
-	       "%s: wait_idle returns 0", what);
-	ok(atomic_load(&terms) == 1 &&
-	   atomic_load(&term_pending_nonzero) == 0 &&
-	   atomic_load(&term_reason_bad) == 0,
-	   "%s: terminate once, reason 0, nothing pending", what);
-	is_int(atomic_load(&io_msgs), 0,
-	   "%s: the completion was not delivered after the stop", what);
-	closed = peer_closed(c);
-	if (!closed) {
+	atomic_store(&connected, 1);
+	lt->setup_ok &= ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)) == 0;
+	lt->term_ok = atomic_load(&terms) == 1 &&
+		      atomic_load(&term_pending_nonzero) == 0 &&
+		      atomic_load(&term_reason_bad) == 0;
+	lt->delivered = atomic_load(&io_msgs);
+	lt->closed = peer_closed(c);
+	if (!lt->closed) {
 		/* Or the cancel won and the connection is still queued. */
 		struct pollfd p = { .fd = lfd, .events = POLLIN };
 		int a = poll(&p, 1, 0) == 1 ? accept4(lfd, NULL, NULL, 0) : -1;
 
-		backlog = a >= 0;
+		lt->backlog = a >= 0;
 		if (a >= 0)
 			close(a);
 	}
-	diag("%s: %s", what, closed ? "accepted socket was closed"
-		     : backlog ? "connection still in the backlog"
-			       : "accepted socket is open and unreachable");
-	ok(closed || backlog, "%s: accepted socket not leaked", what);
-	is_int(ra_runtime_destroy(rt), 0, "%s: destroy", what);
-	ok(c >= 0 && close(c) == 0 && close(lfd) == 0,
-	   "%s: sockets closed", what);
+	lt->setup_ok &= ra_runtime_destroy(rt) == 0;
+	close(c);
+	close(lfd);
+}
+
+/*
+ * queued == 0: ra_stop() first, the accept completes while the actor is
+ * stopping (drained by io/io.c). queued == 1: the stop message is
+ * queued first and the completion right behind it in the mailbox.
+ * Either way the runtime must close the accepted socket; a cancel that
+ * wins instead leaves the connection in the backlog, also no leak, but
+ * not the case named: tries repeat until the named one happened.
+ */
+static void test_late_accept(int queued)
+{
+	const char *what = queued ? "accept queued behind stop"
+				  : "accept completes after ra_stop";
+	int tries = 0, setup_ok = 1, term_ok = 1, delivered = 0, leaked = 0;
+	int closed = 0;
+	struct late_try lt;
+
+	do {
+		late_accept_try(queued, &lt);
+		tries++;
+		setup_ok &= lt.setup_ok;
+		term_ok &= lt.term_ok;
+		delivered += lt.delivered;
+		leaked += !lt.closed && !lt.backlog;
+		closed += lt.closed;
+	} while (!closed && tries < G_MAX_TRIES);
+	ok(setup_ok, "%s: spawned, message sent, wait_idle and destroy "
+	   "return 0 (%d tries)", what, tries);
+	ok(term_ok, "%s: terminate once, reason 0, nothing pending", what);
+	is_int(delivered, 0,
+	       "%s: the completion was not delivered after the stop", what);
+	is_int(leaked, 0, "%s: accepted socket not leaked", what);
+	ok(closed > 0, "%s: the runtime closed the accepted socket (%d of "
+	   "%d tries)", what, closed, tries);
 }
 
 int main(void)
 {
-	tap_timeout(30);
-	plan(A_TESTS + 2 * B_TESTS + E_TESTS + C_TESTS + F_TESTS +
+	tap_timeout(60);
+	/* The armed stop_actor case has one check more: the ping. */
+	plan(A_TESTS + 2 * B_TESTS + 1 + E_TESTS + C_TESTS + F_TESTS +
 	     2 * G_TESTS);
 	test_self_stop();
 	test_stop_actor(0);

@@ -3,10 +3,15 @@
  * shard 0 accepts (ra_io_accept) and spawns an echo actor per connection
  * (recv -> send back, partial sends resumed, close on EOF); a client on
  * the last shard does 1000 round trips of 256 bytes, each with its own
- * pattern, on a socket main connected. The acceptor is then stopped from
- * outside with its accept still pending: the runtime must cancel and
- * drain it. Run with two shards and with one. Then: sends to a closed
- * peer come back as -EPIPE/-ECONNRESET messages and raise no SIGPIPE.
+ * pattern, on a socket main connected, then streams 256 KiB through the
+ * echo with a send and a recv in flight at once, checking every byte.
+ * The echo's socket has the smallest send buffer and the client's the
+ * smallest receive buffer, so the stream's echo sends come back partial
+ * and must be resumed: their count must be above 0. The acceptor is then
+ * stopped from outside with its accept still pending: the runtime must
+ * cancel and drain it. Run with two shards and with one. Then: sends to
+ * a closed peer come back as -EPIPE/-ECONNRESET messages and raise no
+ * SIGPIPE.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,7 +32,9 @@
 
 #define ROUNDS		1000
 #define MSG_SIZE	256
-#define ECHO_BUF	4096
+#define ECHO_BUF	16384	/* > smallest SO_SNDBUF: partial sends */
+#define STREAM_SIZE	(256 * 1024)
+#define STREAM_RECV	4096
 #define SEC		1000000000ull
 
 enum { TAG_ACCEPT = 0x11, TAG_RECV, TAG_SEND, TAG_CLOSE };
@@ -41,7 +48,7 @@ static atomic_int echo_partial_sends;
 static atomic_long echo_bytes;
 /* Client */
 static atomic_int cli_rounds_ok, cli_rounds_bad, cli_errors, cli_close_res;
-static atomic_int cli_done, cli_terms;
+static atomic_int cli_done, cli_terms, cli_stream_ok;
 /* SIGPIPE checks */
 static atomic_int piper_res, piper_sends, piper_bad, piper_terms;
 static volatile sig_atomic_t sigpipes;
@@ -67,6 +74,7 @@ static void reset_counters(void)
 	atomic_store(&cli_close_res, 1);
 	atomic_store(&cli_done, 0);
 	atomic_store(&cli_terms, 0);
+	atomic_store(&cli_stream_ok, 0);
 }
 
 /* ---------------------------------------------------------------- echo */
@@ -211,17 +219,33 @@ static const ra_actor_def_t acc_def = {
 
 struct cli_state {
 	int fd;
-	unsigned round;
+	unsigned round;		/* ROUNDS: the stream */
 	size_t sent, got;
 	uint8_t out[MSG_SIZE];
 	uint8_t in[MSG_SIZE];
+	uint8_t chunk[STREAM_RECV];
 };
+
+/* The stream's bytes: main fills them before the client starts. */
+static uint8_t stream[STREAM_SIZE];
 
 static void pattern(uint8_t *p, unsigned round)
 {
 	for (unsigned i = 0; i < MSG_SIZE; i++)
 		p[i] = (uint8_t)(round * 131u + i * 7u + (round >> 8) +
 				 (i * round >> 5));
+}
+
+static void stream_fill(void)
+{
+	uint32_t x = 2463534242u;
+
+	for (size_t i = 0; i < STREAM_SIZE; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		stream[i] = (uint8_t)x;
+	}
 }
 
 static int cli_start_round(ra_ctx_t *self, struct cli_state *st)
@@ -248,6 +272,47 @@ static int cli_init(ra_ctx_t *self, void *state, void *arg)
 	return cli_start_round(self, st);
 }
 
+/*
+ * The stream: one send of all of it (resumed where partial) and one recv
+ * in flight at once, so that neither side waits on the other's buffer.
+ */
+static int cli_start_stream(ra_ctx_t *self, struct cli_state *st)
+{
+	int ret;
+
+	st->sent = st->got = 0;
+	ret = ra_io_send(self, st->fd, stream, STREAM_SIZE, TAG_SEND);
+	return ret ? ret : ra_io_recv(self, st->fd, st->chunk,
+				      sizeof(st->chunk), TAG_RECV);
+}
+
+static int cli_stream_io(ra_ctx_t *self, struct cli_state *st,
+			 const ra_msg_t *msg)
+{
+	if (msg->res <= 0) {
+		atomic_fetch_add(&cli_errors, 1);
+		return cli_close(self, st);
+	}
+	if (msg->tag == TAG_SEND) {
+		st->sent += (size_t)msg->res;
+		return st->sent < STREAM_SIZE ?
+		       ra_io_send(self, st->fd, stream + st->sent,
+				  STREAM_SIZE - st->sent, TAG_SEND) : 0;
+	}
+	/* Every byte must be the stream's byte at its position. */
+	if (st->got + (size_t)msg->res > STREAM_SIZE ||
+	    memcmp(st->chunk, stream + st->got, (size_t)msg->res)) {
+		atomic_fetch_add(&cli_rounds_bad, 1);
+		return cli_close(self, st);
+	}
+	st->got += (size_t)msg->res;
+	if (st->got < STREAM_SIZE)
+		return ra_io_recv(self, st->fd, st->chunk, sizeof(st->chunk),
+				  TAG_RECV);
+	atomic_store(&cli_stream_ok, st->sent == STREAM_SIZE);
+	return cli_close(self, st);
+}
+
 static int cli_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 {
 	struct cli_state *st = state;
@@ -256,6 +321,8 @@ static int cli_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		atomic_fetch_add(&cli_errors, 1);
 		return 0;
 	}
+	if (st->round == ROUNDS && msg->tag != TAG_CLOSE)
+		return cli_stream_io(self, st, msg);
 	switch (msg->tag) {
 	case TAG_SEND:
 		if (msg->res <= 0) {
@@ -281,7 +348,7 @@ static int cli_behavior(ra_ctx_t *self, void *state, const ra_msg_t *msg)
 		else
 			atomic_fetch_add(&cli_rounds_bad, 1);
 		if (++st->round == ROUNDS)
-			return cli_close(self, st);
+			return cli_start_stream(self, st);
 		return cli_start_round(self, st);
 	case TAG_CLOSE:
 		atomic_store(&cli_close_res, msg->res);
@@ -316,13 +383,19 @@ static const ra_actor_def_t cli_def = {
 
 /* ---------------------------------------------------------------- main */
 
-static int connect_loopback(uint16_t port)
+/* `rcvbuf` > 0: SO_RCVBUF, set before the window is agreed. */
+static int connect_loopback(uint16_t port, int rcvbuf)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				     sizeof(rcvbuf)) < 0) {
+		close(fd);
+		return -1;
+	}
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(port);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -332,16 +405,20 @@ static int connect_loopback(uint16_t port)
 	return fd;
 }
 
-/* A new connection lands in the backlog and main can take it itself. */
-static int listener_still_ours(int lfd, uint16_t port)
+/*
+ * A new connection lands in the backlog and main can take it itself,
+ * after every shard made a round trip (a stray accept would have taken
+ * it, and poll would not see it).
+ */
+static int listener_still_ours(ra_runtime_t *rt, int lfd, uint16_t port)
 {
 	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int c = connect_loopback(port), a = -1;
+	int c = connect_loopback(port, 0), a = -1;
 
 	if (c < 0)
 		return 0;
-	sleep_ms(20);	/* time for a stray accept to take it, if any */
-	if (poll(&p, 1, 1000) == 1)
+	if (poll(&p, 1, (int)(scaled_ns(5 * SEC) / 1000000)) == 1 &&
+	    tu_round_trips(rt))
 		a = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	close(c);
 	if (a < 0)
@@ -350,7 +427,7 @@ static int listener_still_ours(int lfd, uint16_t port)
 	return 1;
 }
 
-#define ECHO_TESTS 26
+#define ECHO_TESTS 28
 
 static void run_echo(unsigned nshards)
 {
@@ -363,13 +440,15 @@ static void run_echo(unsigned nshards)
 	ra_stats_t st;
 	ra_ref_t acc;
 	uint16_t port;
-	int lfd, cfd, ret;
+	int lfd, cfd, ret, one = 1;
 
 	snprintf(what, sizeof(what), "%u shard%s", nshards,
 		 nshards > 1 ? "s" : "");
 	reset_counters();
 	lfd = listen_loopback(&port);
-	if (lfd < 0)
+	/* The smallest send buffer; accepted sockets inherit it. */
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_SNDBUF, &one,
+				  sizeof(one)) < 0)
 		bail_out("cannot listen on 127.0.0.1");
 	ra_config_init(&cfg);
 	cfg.shards = nshards;
@@ -378,29 +457,32 @@ static void run_echo(unsigned nshards)
 
 	ret = ra_runtime_spawn(rt, &acc_def, (void *)(intptr_t)lfd, &on0,
 			       &acc);
-	cfd = connect_loopback(port);
+	cfd = connect_loopback(port, 1);	/* the smallest window */
 	if (ret == 0 && cfd >= 0)
 		ret = ra_runtime_spawn(rt, &cli_def, (void *)(intptr_t)cfd,
 				       &onl, NULL);
 	ok(ret == 0 && cfd >= 0, "%s: acceptor and client spawned (port %u)",
 	   what, port);
 
-	is_int(wait_for(&cli_done, 1, 20 * SEC), 0,
-	       "%s: client finished its round trips", what);
-	is_int(wait_for(&echo_terms, 1, 10 * SEC), 0,
+	is_int(wait_for(&cli_done, 1, scaled_ns(20 * SEC)), 0,
+	       "%s: client finished its round trips and the stream", what);
+	is_int(wait_for(&echo_terms, 1, scaled_ns(10 * SEC)), 0,
 	       "%s: echo actor saw EOF, closed and stopped", what);
 	is_int(atomic_load(&cli_rounds_ok), ROUNDS,
 	       "%s: %d round trips echoed byte for byte", what, ROUNDS);
 	is_int(atomic_load(&cli_rounds_bad), 0, "%s: no round trip differed",
 	       what);
+	ok(atomic_load(&cli_stream_ok), "%s: %d KiB streamed back byte for "
+	   "byte", what, STREAM_SIZE / 1024);
 	is_int(atomic_load(&cli_errors), 0, "%s: client saw no error", what);
 	is_int(atomic_load(&cli_close_res), 0, "%s: client close res 0", what);
-	is_int(atomic_load(&echo_bytes), ROUNDS * MSG_SIZE,
+	is_int(atomic_load(&echo_bytes), ROUNDS * MSG_SIZE + STREAM_SIZE,
 	       "%s: echo received every byte", what);
 	is_int(atomic_load(&echo_errors), 0, "%s: echo saw no error", what);
 	is_int(atomic_load(&echo_close_res), 0, "%s: echo close res 0", what);
-	diag("%s: %d partial sends resumed by the echo actor", what,
-	     atomic_load(&echo_partial_sends));
+	ok(atomic_load(&echo_partial_sends) > 0,
+	   "%s: the echo actor resumed %d partial sends", what,
+	   atomic_load(&echo_partial_sends));
 	is_int(atomic_load(&acc_accepts), 1, "%s: one connection accepted",
 	       what);
 	is_int(atomic_load(&acc_not_cloexec), 0,
@@ -412,7 +494,7 @@ static void run_echo(unsigned nshards)
 
 	is_int(ra_runtime_stop_actor(rt, acc), 0,
 	       "%s: ra_runtime_stop_actor(acceptor)", what);
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0,
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)), 0,
 	       "%s: wait_idle: the pending accept was cancelled and drained",
 	       what);
 	is_int(atomic_load(&acc_terms), 1, "%s: acceptor terminate ran once",
@@ -425,7 +507,7 @@ static void run_echo(unsigned nshards)
 	       "%s: cancelled accept never reached the behavior", what);
 	is_int(ra_runtime_stop_actor(rt, acc), -ESRCH,
 	       "%s: stopped acceptor's reference is stale", what);
-	ok(listener_still_ours(lfd, port),
+	ok(listener_still_ours(rt, lfd, port),
 	   "%s: no accept left in the kernel: main accepts the next peer",
 	   what);
 
@@ -518,8 +600,8 @@ static void run_piper(ra_runtime_t *rt, int fd, const char *what)
 	atomic_store(&piper_terms, 0);
 	is_int(ra_runtime_spawn(rt, &piper_def, (void *)(intptr_t)fd, NULL,
 				NULL), 0, "%s: sender spawned", what);
-	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0, "%s: sender finished",
-	       what);
+	is_int(ra_runtime_wait_idle(rt, scaled_ns(10 * SEC)), 0,
+	       "%s: sender finished", what);
 	is_int(atomic_load(&piper_res), -EPIPE,
 	       "%s: last send res is -EPIPE (after %d sends)", what,
 	       atomic_load(&piper_sends));
@@ -559,7 +641,7 @@ static void test_closed_peer(void)
 
 	/* TCP, peer closed: -ECONNRESET once the RST is in, then -EPIPE. */
 	lfd = listen_loopback(&port);
-	cfd = lfd < 0 ? -1 : connect_loopback(port);
+	cfd = lfd < 0 ? -1 : connect_loopback(port, 0);
 	afd = cfd < 0 ? -1 : accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (afd < 0)
 		bail_out("loopback TCP connection failed");
@@ -581,6 +663,7 @@ int main(void)
 {
 	tap_timeout(30);
 	signal(SIGPIPE, SIG_DFL);
+	stream_fill();
 	plan(2 * ECHO_TESTS + PIPE_TESTS);
 	run_echo(2);
 	run_echo(1);

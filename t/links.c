@@ -8,6 +8,11 @@
  * kill or reach a trapping actor as a message; spawn_link links before
  * the child runs. Each case
  * runs with 1, 2 and 4 shards, the actors spread over them.
+ *
+ * "Nothing reached A" is shown by a marker, not a pause: a PING that
+ * leaves the exiting actor's shard after its exit sent its signals
+ * (relayed by an actor there), or that the sender of exit/2 sends right
+ * behind it, reaches A after any of them.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -18,12 +23,15 @@
 #include "testutil.h"
 
 #define N 8
-#define SEC 5000000000ull
+#define SEC scaled_ns(5000000000ull)	/* 5 s, longer under sanitizers */
 
 enum {
 	CMD_LINK = 1, CMD_UNLINK, CMD_TRAP, CMD_EXIT, CMD_SYNC, CMD_PING,
-	CMD_EXIT_OTHER, CMD_SPAWN_LINK,
+	CMD_EXIT_OTHER, CMD_SPAWN_LINK, CMD_RELAY,
 };
+
+/* A relay on the same shard as actor 1 with 1, 2 and 4 shards. */
+#define RELAY 5
 
 struct exit_cmd {
 	int code;
@@ -106,6 +114,10 @@ static int m_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 		break;
 	case CMD_PING:
 		atomic_fetch_add(&pongs, 1);
+		break;
+	case CMD_RELAY:
+		memcpy(&r, m->data, sizeof(r));
+		ra_send(self, r, CMD_PING, NULL, 0);
 		break;
 	case RA_MSG_EXIT: {
 		const ra_exit_info_t *x = m->data;
@@ -206,6 +218,22 @@ static int alive(int id)
 	       atomic_load(&term_n[id]) == 0;
 }
 
+/*
+ * As alive(), with the PING sent by actor `via`: it reaches `id` after
+ * anything sent to `id` from via's shard before (and from via itself),
+ * such as the signals of an exit there that `id` must not act on.
+ */
+static int alive_after(int id, int via)
+{
+	int want = atomic_load(&pongs) + 1;
+
+	if (ra_runtime_send(rt, act[via], CMD_RELAY, &act[id],
+			    sizeof(act[id])) < 0)
+		return 0;
+	return wait_for(&pongs, want, SEC) == 0 &&
+	       atomic_load(&term_n[id]) == 0;
+}
+
 static void test_abnormal(void)
 {
 	reset();
@@ -240,14 +268,16 @@ static void test_normal(void)
 	reset();
 	spawn(0);
 	spawn(1);
+	spawn(RELAY);
 	mklink(0, 1);
 	do_exit(1, RA_EXIT_NORMAL, NULL);
 	wait_for(&term_n[1], 1, SEC);
-	sleep_ms(30);
-	ok(alive(0), "[%u] normal exit does not kill the linked actor", nsh);
+	ok(alive_after(0, RELAY),
+	   "[%u] normal exit does not kill the linked actor", nsh);
 	is_int(atomic_load(&exit_n[0]), 0, "[%u] ... nor send it anything",
 	       nsh);
 	ra_runtime_stop_actor(rt, act[0]);
+	ra_runtime_stop_actor(rt, act[RELAY]);
 	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] normal: idle", nsh);
 	is_int(atomic_load(&term_code[0]), 0, "[%u] A stopped normally", nsh);
 }
@@ -307,6 +337,7 @@ static void test_unlink(void)
 	spawn(0);
 	spawn(1);
 	spawn(2);
+	spawn(RELAY);
 	trap(2);
 	mklink(0, 1);
 	mklink(2, 1);
@@ -314,12 +345,14 @@ static void test_unlink(void)
 	cmd_ref(2, CMD_UNLINK, 1);
 	do_exit(1, -9, NULL);
 	wait_for(&term_n[1], 1, SEC);
-	sleep_ms(30);
-	ok(alive(0), "[%u] unlinked A survives B's abnormal exit", nsh);
-	is_int(atomic_load(&exit_n[2]), 0,
-	       "[%u] unlinked trapping C gets no EXIT", nsh);
+	ok(alive_after(0, RELAY), "[%u] unlinked A survives B's abnormal exit",
+	   nsh);
+	ok(alive_after(2, RELAY) && atomic_load(&exit_n[2]) == 0,
+	   "[%u] unlinked trapping C gets no EXIT (%d)", nsh,
+	   atomic_load(&exit_n[2]));
 	ra_runtime_stop_actor(rt, act[0]);
 	ra_runtime_stop_actor(rt, act[2]);
+	ra_runtime_stop_actor(rt, act[RELAY]);
 	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] unlink: idle", nsh);
 }
 
@@ -344,9 +377,8 @@ static void test_exit_other(void)
 	trap(1);
 	is_int(exit_other(0, 2, RA_EXIT_NORMAL, NULL), 0,
 	       "[%u] exit/2 normal: sent", nsh);
-	sleep_ms(20);
-	ok(alive(2), "[%u] exit/2 normal to a non-trapping actor: ignored",
-	   nsh);
+	ok(alive_after(2, 0),
+	   "[%u] exit/2 normal to a non-trapping actor: ignored", nsh);
 	exit_other(0, 1, -77, "go");
 	wait_for(&exit_n[1], 1, SEC);
 	ok(atomic_load(&exit_code[1]) == -77 && ra_ref_eq(exit_who[1], act[0])

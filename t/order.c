@@ -203,18 +203,26 @@ int main(void)
 	ok(atomic_load(&receiver_ok), "receiver stopped normally");
 	ra_stats_snapshot(rt, &st);
 	is_int(st.dead_letters, 0, "no dead letters");
-	ok(nshards == 1 || st.msgs_remote >= iters,
-	   "messages crossed shards (%llu remote in %llu msg_ring batches, "
-	   "%llu retried)", (unsigned long long)st.msgs_remote,
-	   (unsigned long long)st.msgring_batches,
-	   (unsigned long long)st.msgring_retries);
-	if (tap_env_ull("RA_FAULT_MSGRING", 0) && nshards > 1 &&
-	    injection_works())
+	if (nshards == 1)
+		skip("messages crossed shards: one shard");
+	else
+		ok(st.msgs_remote >= iters, "messages crossed shards (%llu "
+		   "remote in %llu msg_ring batches, %llu retried)",
+		   (unsigned long long)st.msgs_remote,
+		   (unsigned long long)st.msgring_batches,
+		   (unsigned long long)st.msgring_retries);
+	if (!tap_env_ull("RA_FAULT_MSGRING", 0))
+		ok(st.msgring_retries == 0, "no msg_ring failure, no retry");
+	else if (nshards == 1)
+		skip("injected msg_ring failures were retried: one shard, "
+		     "no msg_ring");
+	else if (!injection_works())
+		skip("injected msg_ring failures were retried: the kernel "
+		     "cannot inject NOP results");
+	else
 		ok(st.msgring_retries > 0,
 		   "injected msg_ring failures were retried (%llu)",
 		   (unsigned long long)st.msgring_retries);
-	else
-		ok(st.msgring_retries == 0, "no msg_ring failure, no retry");
 	ra_stats_fini(&st);
 	is_int(ra_runtime_destroy(rt), 0, "destroy");
 	return exit_status();

@@ -206,6 +206,7 @@ static void test_simple(void)
 	ra_ref_t sup, kid[20];
 	ra_child_info_t *v;
 	bool all = true;
+	int exited;
 	size_t n;
 
 	wk_reset();
@@ -227,10 +228,12 @@ static void test_simple(void)
 	ok(wk_wait_eq(&wk_starts[12], 2) && counts(sup, 10, 10),
 	   "[%u] a transient child that crashes is restarted with its arg",
 	   nsh);
+	/* The supervisor drops the spec as it reports the exit. */
+	exited = ev_count(RA_SUP_CHILD_EXITED, NULL, RA_EXIT_NORMAL, NULL);
 	wk_crash(rt, 13, RA_EXIT_NORMAL);
-	wait_for(&wk_stops[13], 1, SEC);
-	sleep_ms(20);
-	ok(counts(sup, 9, 9), "[%u] one that exits normally is removed", nsh);
+	ok(ev_wait(RA_SUP_CHILD_EXITED, NULL, RA_EXIT_NORMAL, NULL,
+		   exited + 1) && counts(sup, 9, 9),
+	   "[%u] one that exits normally is removed", nsh);
 	is_int(ra_runtime_sup_terminate_child(rt, sup, NULL, kid[14], SEC), 0,
 	       "[%u] terminate_child by ref: 0", nsh);
 	ok(counts(sup, 8, 8) && atomic_load(&wk_code[14]) == RA_EXIT_SHUTDOWN,
@@ -250,33 +253,56 @@ static void test_simple(void)
 	ok(all, "[%u] ... with shutdown", nsh);
 }
 
-static void test_request_during_restart(void)
+/*
+ * One try: crash w0, and once the supervisor reports its restart (w1,
+ * which ignores shutdown, takes 100 ms to be killed) ask it for its
+ * children. True in *during when w1 was still there as the request
+ * left, and in the result when both children in the answer are new.
+ */
+static bool request_during_restart(bool *during, int *w1_code, bool *idle)
 {
 	ra_child_spec_t kids[2] = { wk_spec(0, RA_PERMANENT, names),
 				    wk_spec(1, RA_PERMANENT, names) };
 	ra_child_info_t *v;
 	ra_ref_t sup;
+	bool fresh;
 	size_t n;
 
 	wk_reset();
+	ev_reset();
 	wk_mode[1] = WK_STUBBORN;
 	kids[1].shutdown_ms = 100;
 	sup = start_sup(RA_ONE_FOR_ALL, kids, 2);
 	wait_for(&wk_nlog, 2, SEC);
 	wk_wait_all(2, 1);
-	wk_crash(rt, 0, ABN_CODE);	/* w1 takes 100 ms to be killed */
-	sleep_ms(10);
+	wk_crash(rt, 0, ABN_CODE);
+	ev_wait(RA_SUP_RESTART, "w0", ABN_CODE, NULL, 1);
+	*during = atomic_load(&wk_stops[1]) == 0;
 	v = which(sup, &n);
-	ok(n == 2 && !ra_ref_is_null(v[0].ref) && !ra_ref_is_null(v[1].ref) &&
-	   ra_ref_eq(v[0].ref, wk_ref_when_started(0, 2)) &&
-	   ra_ref_eq(v[1].ref, wk_ref_when_started(1, 2)),
-	   "[%u] a request during a restart is answered after it: both "
-	   "children new", nsh);
+	fresh = n == 2 && !ra_ref_is_null(v[0].ref) &&
+		!ra_ref_is_null(v[1].ref) &&
+		ra_ref_eq(v[0].ref, wk_ref_when_started(0, 2)) &&
+		ra_ref_eq(v[1].ref, wk_ref_when_started(1, 2));
 	free(v);
-	is_int(atomic_load(&wk_code[1]), RA_EXIT_KILLED,
-	       "[%u] ... the stubborn sibling was killed at its timeout", nsh);
+	*w1_code = atomic_load(&wk_code[1]);
 	ra_runtime_exit_actor(rt, sup, RA_EXIT_SHUTDOWN, NULL);
-	is_int(ra_runtime_wait_idle(rt, SEC), 0, "[%u] idle", nsh);
+	*idle = *idle && ra_runtime_wait_idle(rt, SEC) == 0;
+	return fresh;
+}
+
+static void test_request_during_restart(void)
+{
+	bool fresh = true, during = false, idle = true;
+	int tries = 0, w1_code = 0;
+
+	/* A request that left after the restart proves nothing: again. */
+	while (!during && tries++ < 5)
+		fresh &= request_during_restart(&during, &w1_code, &idle);
+	ok(fresh && during, "[%u] a request during a restart is answered "
+	   "after it: both children new (%d tries)", nsh, tries);
+	is_int(w1_code, RA_EXIT_KILLED,
+	       "[%u] ... the stubborn sibling was killed at its timeout", nsh);
+	ok(idle, "[%u] idle", nsh);
 }
 
 /* An actor that asks a supervisor for a child and records the answer. */

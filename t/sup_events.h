@@ -79,11 +79,11 @@ static inline int ev_count(enum ra_sup_event_kind kind, const char *id,
 	return n;
 }
 
-/* Wait up to 5 s (scaled by nothing: callers wait on real events). */
+/* Wait up to SEC (5 s, scaled) for `want` matching events. */
 static inline bool ev_wait(enum ra_sup_event_kind kind, const char *id,
 			   int code, const char *why, int want)
 {
-	uint64_t end = ra_now_ns() + 5000000000ull;
+	uint64_t end = ra_now_ns() + SEC;
 
 	while (ev_count(kind, id, code, why) < want) {
 		if (ra_now_ns() > end)

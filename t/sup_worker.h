@@ -22,7 +22,7 @@
 
 #define WK_MAX 64
 #define WK_LOG_MAX 4096
-#define SEC 5000000000ull
+#define SEC scaled_ns(5000000000ull)	/* 5 s, longer under sanitizers */
 #define ABN_CODE (-42)
 
 enum { WK_PLAIN = 0, WK_STUBBORN, WK_SLOW };

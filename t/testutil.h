@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -65,6 +66,46 @@ static inline ra_runtime_t *tu_runtime(unsigned nshards)
 	if (ra_runtime_create(&cfg, &rt) < 0)
 		skip_all("io_uring unavailable");
 	return rt;
+}
+
+static inline int tu_probe_behavior(ra_ctx_t *self, void *state,
+				    const ra_msg_t *msg)
+{
+	(void)state;
+	return msg->tag ? ra_reply(self, msg, NULL, 0) : 0;
+}
+
+/*
+ * A round trip through every shard of `rt`: a probe spawned there
+ * answers an ask. A request still armed in a shard's ring when the test
+ * made its file ready (wrote to a socket, connected to a listener) is
+ * retried in task work that the kernel queued at once for that shard's
+ * thread, and which it runs before it returns to user space: so before
+ * its probe could answer. Bytes or a connection still there for the test
+ * after this were not taken by any such request. True when every probe
+ * answered.
+ */
+static inline bool tu_round_trips(ra_runtime_t *rt)
+{
+	static const ra_actor_def_t probe = {
+		.name = "probe",
+		.behavior = tu_probe_behavior,
+	};
+	unsigned n = ra_runtime_shards(rt);
+	bool good = true;
+
+	for (unsigned s = 0; s < n; s++) {
+		ra_spawn_opts_t o = { .placement = RA_PLACE_SHARD, .shard = s };
+		ra_ref_t ref;
+
+		if (ra_runtime_spawn(rt, &probe, NULL, &o, &ref) < 0)
+			return false;
+		good &= ra_runtime_ask(rt, ref, 1, NULL, 0,
+				       scaled_ns(10000000000ull), NULL,
+				       NULL) == 0;
+		ra_runtime_stop_actor(rt, ref);
+	}
+	return good;
 }
 
 /*
