@@ -151,12 +151,14 @@ void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env)
 	ra__envelope_release(sh, env);
 }
 
-void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res)
+void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res,
+		     uint32_t flags)
 {
 	ra_actor_t *a = req->actor;
 	ra_envelope_t *env = req->env;
 	uint64_t now = ra__clock_now_ns();
 
+	(void)flags;	/* a single-shot request has one CQE */
 	ra__stats_record(&sh->hists, RA_HIST_IO + req->op,
 			 (int64_t)(now - req->submit_ns));
 	pending_del(a, req);

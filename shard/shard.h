@@ -55,6 +55,8 @@ typedef struct ra_shard {
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
 	unsigned io_inflight;		/* our requests the kernel holds */
+	/* Opcodes the kernel supports (shard/ring.h, ra__ring_probe_ops). */
+	uint64_t ops;
 	/*
 	 * Armed timers of the actors homed here, earliest deadline first
 	 * (actors/timers.c); its root bounds the idle poll and the sleep.
