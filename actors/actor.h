@@ -57,6 +57,11 @@ struct ra_actor {
 	uint32_t check_units;
 	unsigned io_pending;		/* requests awaiting their CQE */
 	ra_list_t io_list;		/* those requests, for cancellation */
+	/*
+	 * ra_io_timeout_next(): the deadline (ns) its next I/O call in this
+	 * callback gets; 0 = none. Cleared when the callback returns.
+	 */
+	uint64_t io_timeout_ns;
 	ra_list_t all_node;		/* in the shard's list of its actors */
 	ra_envelope_t *cur_env;		/* envelope of the running behavior */
 	bool trap_exit;			/* ra_trap_exit() */

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -132,6 +134,9 @@ typedef struct ra_msg {
 #define RA_DEFAULT_STEAL_BACKOFF_MIN 20000u  /* ns after a fruitless attempt */
 #define RA_DEFAULT_STEAL_BACKOFF_MAX 2000000u /* ns, cap of the doubling */
 
+/* Zero-copy sends: off (see ra_config_t.send_zc_min). */
+#define RA_DEFAULT_SEND_ZC_MIN	 0u
+
 /* ra_config_t.flags */
 #define RA_CFG_PIN_CPUS		(1u << 0) /* pin shard i to online CPU i % ncpu */
 #define RA_CFG_NO_STEAL		(1u << 1) /* no shard ever steals or is robbed */
@@ -207,6 +212,16 @@ typedef struct ra_config {
 	unsigned steal_margin;	 /* load units; victim must exceed thief by more */
 	uint64_t steal_backoff_min_ns; /* wait after a fruitless attempt */
 	uint64_t steal_backoff_max_ns; /* cap; >= steal_backoff_min_ns */
+	/*
+	 * ra_io_send() and ra_io_sendmsg() of at least send_zc_min bytes use
+	 * IORING_OP_SEND_ZC / IORING_OP_SENDMSG_ZC where the kernel has them
+	 * (6.0 / 6.1): the kernel sends from the caller's pages instead of
+	 * copying them. 0 = never (the default; docs/architecture.md,
+	 * "Zero-copy sends", has the measurements behind it). The caller
+	 * sees no difference but speed: the completion is delivered only
+	 * once the kernel has let go of the buffer.
+	 */
+	unsigned send_zc_min;
 } ra_config_t;
 
 /*
@@ -229,7 +244,8 @@ RA_API void ra_config_init_size(ra_config_t *cfg, size_t size);
  * power of two or > 32768, actor_budget, pass_runs or pass_ns 0,
  * timing_sample not 0 or a power of two, idle_poll_max_ns <
  * idle_poll_ns, steal_batch > 64, steal_backoff_min_ns >
- * steal_backoff_max_ns, both RA_CFG_TASKRUN_* flags, out NULL); -ENOMEM; -ENOSYS (kernel without
+ * steal_backoff_max_ns, both RA_CFG_TASKRUN_* flags, out NULL); -ENOMEM;
+ * -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing
@@ -1112,6 +1128,116 @@ RA_API int ra_io_close(ra_ctx_t *self, int fd, uint64_t tag);
 /* Number of this actor's operations whose completion has not arrived. */
 RA_API unsigned ra_io_pending(const ra_ctx_t *self);
 
+/*
+ * Zero-copy sends. With ra_config_t.send_zc_min > 0, ra_io_send() and
+ * ra_io_sendmsg() of at least that many bytes go out as
+ * IORING_OP_SEND_ZC / IORING_OP_SENDMSG_ZC where the kernel has them
+ * (probed at shard start; counted in ra_stats_t.send_zc): the kernel
+ * reads the caller's pages instead of copying them. The kernel then
+ * posts two CQEs, the send's result and, later, a notification that it
+ * no longer reads the pages; the completion message is delivered only
+ * after the notification, so "the buffer is lent until the completion"
+ * holds unchanged and the caller sees one completion, as for any send.
+ * A socket that cannot send without copying (AF_UNIX) is sent to again
+ * by copy, invisibly.
+ */
+
+/* ---- Socket calls: like the ones above, one completion each ---- */
+
+/*
+ * Send the message `m` describes (iovecs gathered into one send; for UDP
+ * also msg_name, the destination) on socket `fd`, flags | MSG_NOSIGNAL
+ * (a closed peer is -EPIPE, never SIGPIPE). So the replies an actor
+ * produced in one turn leave as one SQE per connection. res = bytes
+ * sent. `m`, its iovec array, its name and control data and every
+ * buffer are lent until the completion. Errors: as ra_io_read, with
+ * -EINVAL for fd < 0, m NULL, msg_iovlen > IOV_MAX, msg_iov NULL with
+ * msg_iovlen > 0, an iovec with iov_base NULL and iov_len > 0, more than
+ * INT32_MAX bytes in all, msg_name NULL with msg_namelen > 0 or
+ * msg_control NULL with msg_controllen > 0.
+ */
+RA_API int ra_io_sendmsg(ra_ctx_t *self, int fd, const struct msghdr *m,
+			 int flags, uint64_t tag);
+
+/*
+ * Write the `iovcnt` buffers of `iov` to `fd` at offset `off` (a file;
+ * (uint64_t)-1 = its current position; sockets and pipes ignore it), as
+ * one operation. res = bytes written. `iov` and the buffers are lent
+ * until the completion. Errors: as ra_io_read, with -EINVAL for fd < 0,
+ * iovcnt < 0 or > IOV_MAX, iov NULL with iovcnt > 0, an iovec with
+ * iov_base NULL and iov_len > 0, more than INT32_MAX bytes in all.
+ */
+RA_API int ra_io_writev(ra_ctx_t *self, int fd, const struct iovec *iov,
+			int iovcnt, uint64_t off, uint64_t tag);
+
+/*
+ * Receive one message (one datagram for UDP) on `fd` into the buffers of
+ * `m`, with `flags` (MSG_*). res = bytes received; the kernel fills
+ * m->msg_name/msg_namelen (the sender), msg_control/msg_controllen and
+ * msg_flags (MSG_TRUNC: the datagram was longer than the buffers). `m`
+ * and all it points to are lent until the completion, and read by the
+ * caller after it. Errors: as ra_io_sendmsg().
+ */
+RA_API int ra_io_recvmsg(ra_ctx_t *self, int fd, struct msghdr *m,
+			 int flags, uint64_t tag);
+
+/*
+ * Connect socket `fd` to `addr` (`len` bytes). res = 0 or -errno
+ * (-ECONNREFUSED, -ETIMEDOUT, ...). `addr` is lent until the completion.
+ * Errors: as ra_io_read, with -EINVAL for fd < 0, addr NULL, len 0 or
+ * more than sizeof(struct sockaddr_storage).
+ */
+RA_API int ra_io_connect(ra_ctx_t *self, int fd, const struct sockaddr *addr,
+			 socklen_t len, uint64_t tag);
+
+/*
+ * Make a socket, as socket(2) with type | SOCK_CLOEXEC. res = the new
+ * descriptor, owned by the caller (closed by the runtime if the actor
+ * stops before it reads the completion), or -errno. Errors: as
+ * ra_io_read, with -EINVAL for self NULL or domain, type or protocol
+ * < 0, and -EOPNOTSUPP where the kernel lacks IORING_OP_SOCKET (before
+ * Linux 5.19): use socket(2) there.
+ */
+RA_API int ra_io_socket(ra_ctx_t *self, int domain, int type, int protocol,
+			uint64_t tag);
+
+/*
+ * Shut down part of a full-duplex connection, as shutdown(2): `how` is
+ * SHUT_RD, SHUT_WR or SHUT_RDWR. res = 0 or -errno. Errors: as
+ * ra_io_read, with -EINVAL for fd < 0 or another `how`.
+ */
+RA_API int ra_io_shutdown(ra_ctx_t *self, int fd, int how, uint64_t tag);
+
+/* ---- Cancellation and deadlines ---- */
+
+/*
+ * Cancel every pending operation of this actor whose tag is `tag`
+ * (IORING_OP_ASYNC_CANCEL). Each still completes exactly once: with
+ * -ECANCELED, or with its real result if it finished first (a
+ * zero-copy send already sent completes with its result once the
+ * kernel lets go of the buffer). Home shard. Returns 0 (at least one was pending),
+ * -ENOENT (none with that tag is pending), -EINVAL (self NULL), -EAGAIN
+ * (the kernel refused to take queued SQEs; those not reached keep
+ * running; call again).
+ */
+RA_API int ra_io_cancel(ra_ctx_t *self, uint64_t tag);
+
+/*
+ * Give the next single-shot operation this actor starts, in this
+ * callback, a deadline `timeout_ns` from its submission (relative ns; 0
+ * disarms). The runtime links an IORING_OP_LINK_TIMEOUT to its SQE; if
+ * the operation has not completed when it expires, the kernel cancels
+ * it and its one completion carries -ECANCELED (the timeout's own CQE,
+ * -ETIME, is the runtime's). An operation the kernel can no longer stop
+ * (a regular file's read already under way) completes with its real
+ * result. The deadline is taken by the first call among ra_io_read,
+ * _write, _fsync, _accept, _recv, _send, _close, _sendmsg, _writev,
+ * _recvmsg, _connect, _socket and _shutdown that returns 0; a call that
+ * fails leaves it armed; one that no call took is dropped when the
+ * callback returns. Home shard. Returns 0 or -EINVAL (self NULL).
+ */
+RA_API int ra_io_timeout_next(ra_ctx_t *self, uint64_t timeout_ns);
+
 /* ------------------------------------------------------------------ */
 /* HDR histograms                                                      */
 /* ------------------------------------------------------------------ */
@@ -1216,7 +1342,8 @@ typedef struct ra_stats {
 	uint64_t msgring_retries; /* batches re-sent after a failed msg_ring */
 	uint64_t io_submitted;
 	uint64_t io_completed;
-	uint64_t io_cancelled;	  /* cancellations issued at actor stop */
+	uint64_t io_cancelled;	  /* cancellations issued: at actor stop and
+				     by ra_io_cancel() */
 	uint64_t sleeps;	  /* times a shard slept in io_uring_enter */
 	/*
 	 * Work stealing. steal_attempts: steal requests sent (by thieves);
@@ -1259,14 +1386,23 @@ typedef struct ra_stats {
 	 * sending behavior call to start of the receiving one; run_ns: one
 	 * behavior call; both for the sampled messages only (see
 	 * ra_config_t.timing_sample). io_ns[op]: submit to completion,
-	 * every operation. timer_late_ns: every timer expiry (ticks and ask
-	 * timeouts), the shard's fire time minus the deadline; the message
+	 * every single-shot operation, the newer calls under the nearest
+	 * op (ra_io_sendmsg as RA_IO_SEND, ra_io_writev as RA_IO_WRITE,
+	 * ra_io_recvmsg as RA_IO_RECV); ra_io_connect, ra_io_socket and
+	 * ra_io_shutdown are not recorded. timer_late_ns:
+	 * every timer expiry (ticks and ask timeouts), the shard's fire
+	 * time minus the deadline; the message
 	 * reaches the behavior after that, once its turn comes.
 	 */
 	ra_hdr_t *mailbox_wait_ns;
 	ra_hdr_t *run_ns;
 	ra_hdr_t *io_ns[RA_IO_NOPS];
 	ra_hdr_t *timer_late_ns;
+	/*
+	 * send_zc: sends submitted as IORING_OP_SEND_ZC or
+	 * IORING_OP_SENDMSG_ZC (ra_config_t send_zc_min).
+	 */
+	uint64_t send_zc;
 } ra_stats_t;
 
 /*

@@ -48,6 +48,7 @@ static void config_defaults(ra_config_t *cfg)
 	cfg->steal_margin = RA_DEFAULT_STEAL_MARGIN;
 	cfg->steal_backoff_min_ns = RA_DEFAULT_STEAL_BACKOFF_MIN;
 	cfg->steal_backoff_max_ns = RA_DEFAULT_STEAL_BACKOFF_MAX;
+	cfg->send_zc_min = RA_DEFAULT_SEND_ZC_MIN;
 }
 
 RA_API void ra_config_init_size(ra_config_t *cfg, size_t size)

@@ -100,6 +100,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->budget = rt->cfg.actor_budget;
 	sh->pass_runs = rt->cfg.pass_runs;
 	sh->pass_ns = rt->cfg.pass_ns;
+	sh->zc_min = rt->cfg.send_zc_min;
 	sh->shard_units = RA_PASS_CHECK_START;
 	sh->work_left = sh->work_done = RA_PASS_CHECK_START;
 	sh->check_units = &sh->shard_units;

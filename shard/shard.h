@@ -54,9 +54,10 @@ typedef struct ra_shard {
 	ra_list_t actors;		/* every actor homed here (all_node) */
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
-	unsigned io_inflight;		/* our requests the kernel holds */
+	unsigned io_inflight;		/* our requests not yet ended */
 	/* Opcodes the kernel supports (shard/ring.h, ra__ring_probe_ops). */
 	uint64_t ops;
+	unsigned zc_min;		/* cfg.send_zc_min: zero-copy from */
 	/*
 	 * Armed timers of the actors homed here, earliest deadline first
 	 * (actors/timers.c); its root bounds the idle poll and the sleep.

@@ -54,6 +54,7 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->refusals_in_flight += ck_pr_load_64(&s->refusals_in_flight);
 	out->late_replies += ck_pr_load_64(&s->late_replies);
 	out->timers_fired += ck_pr_load_64(&s->timers_fired);
+	out->send_zc += ck_pr_load_64(&s->send_zc);
 }
 
 /* Busy = time since the shard started minus the idle time it counted. */

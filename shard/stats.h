@@ -40,6 +40,7 @@ typedef struct ra_shard_stats {
 	uint64_t idle_ns;		/* ns polling (past 3 us) or asleep */
 	uint64_t late_replies;		/* ask replies dropped at the asker */
 	uint64_t timers_fired;		/* timer expiries (ticks, timeouts) */
+	uint64_t send_zc;		/* zero-copy sends submitted */
 } ra_shard_stats_t;
 
 /* A shard's latency histograms, by index. */
