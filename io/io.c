@@ -1,8 +1,9 @@
 /*
  * io/io.c: the life cycle of an I/O request: submitted by an ra_io_*()
  * call, completed by its CQE(s) into an RA_MSG_IO message, cancelled by
- * ra_io_cancel() or when its actor stops. The socket calls are in
- * io/net.c.
+ * ra_io_cancel() or when its actor stops. The multishot requests' own
+ * CQE handling is in io/multishot.c, the buffer ring in io/bufring.c,
+ * the socket calls in io/net.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -11,7 +12,9 @@
 #include <unistd.h>
 
 #include "actors/actor.h"
+#include "io/bufring.h"
 #include "io/io.h"
+#include "io/multishot.h"
 #include "mailbox/pool.h"
 #include "shard/clock.h"
 #include "shard/hdr_histogram.h"
@@ -20,7 +23,8 @@
 /*
  * The public histogram (enum ra_io_op) each kind is timed in, or -1:
  * the newer calls under the nearest op, so that io_ns[] keeps its ABI
- * size; a connect's submit-to-end time says nothing about the I/O path.
+ * size; a multishot request's submit-to-end time, or a connect's, says
+ * nothing about the I/O path.
  */
 static const int8_t hist_of[RA_IOK_COUNT] = {
 	[RA_IOK_READ] = RA_IO_READ,
@@ -38,6 +42,8 @@ static const int8_t hist_of[RA_IOK_COUNT] = {
 	[RA_IOK_CONNECT] = -1,
 	[RA_IOK_SOCKET] = -1,
 	[RA_IOK_SHUTDOWN] = -1,
+	[RA_IOK_ACCEPT_MULTI] = -1,
+	[RA_IOK_RECV_MULTI] = -1,
 };
 
 static ra_io_req_t *req_get(ra_shard_t *sh)
@@ -65,12 +71,14 @@ RA_COLD void ra__io_shard_fini(ra_shard_t *sh)
 		sh->free_reqs = r->next_free;
 		free(r);
 	}
+	ra__bufring_destroy(sh);
 }
 
 /*
  * The router: which shard's ring carries this request. This first slice
  * keeps every request on the actor's home ring; least-loaded routing and
- * fd affinity replace this one function.
+ * fd affinity replace this one function. Ring buffers (io/bufring.c)
+ * belong to the ring that filled them, which is also the actor's home.
  */
 static ra_shard_t *route(ra_actor_t *a)
 {
@@ -130,6 +138,10 @@ static void prep(struct io_uring_sqe *sqe, const ra_io_req_t *req,
 	case RA_IOK_SHUTDOWN:
 		io_uring_prep_shutdown(sqe, x->fd, x->how);
 		break;
+	case RA_IOK_ACCEPT_MULTI:
+	case RA_IOK_RECV_MULTI:
+		ra__multishot_prep(sqe, req);
+		break;
 	case RA_IOK_CLOSE:
 	default:
 		io_uring_prep_close(sqe, x->fd);
@@ -185,18 +197,22 @@ static void req_init(ra_io_req_t *req, ra_actor_t *a, ra_envelope_t *env,
 	req->op = (uint8_t)op;
 	req->state = RA_IOS_KERNEL;
 	req->cancelling = false;
-	req->timed = a->io_timeout_ns != 0;
+	req->oneshot = x->oneshot;
+	req->timed = a->io_timeout_ns != 0 && op < RA_IOK_ACCEPT_MULTI;
 	req->res = 0;
 	req->fd = x->fd;
 	req->zbuf = op == RA_IOK_SEND_ZC ? x->buf : (const void *)x->msg;
 	req->zlen = (uint32_t)x->len;
 	req->zflags = x->flags;
+	req->backoff_ns = 0;
+	ra__list_init(&req->wait_node);
 	if (req->timed)
 		ra__io_ts(&req->ts, a->io_timeout_ns);
 	env->to = a->ref;
 	env->from = RA_REF_NULL;
 	env->type = RA_MSG_IO;
 	env->u.io.tag = tag;
+	env->u.io.mflags = 0;
 	env->len = 0;
 	env->io_op = (uint8_t)op;
 }
@@ -213,6 +229,9 @@ int ra__io_submit(ra_ctx_t *self, enum ra_io_kind op,
 		return -EINVAL;
 	if (self->status == RA_ACTOR_STOPPING || self->stop_requested)
 		return -ESHUTDOWN;
+	/* A deadline on a request that completes many times means nothing. */
+	if (self->io_timeout_ns && op >= RA_IOK_ACCEPT_MULTI)
+		return -EINVAL;
 	sh = route(self);
 	req = req_get(sh);
 	env = req ? ra__pool_get(sh->pool) : NULL;
@@ -241,12 +260,15 @@ int ra__io_submit(ra_ctx_t *self, enum ra_io_kind op,
 /* Sockets whose completion hands the actor a new descriptor. */
 static bool gives_fd(uint8_t op)
 {
-	return op == RA_IOK_ACCEPT || op == RA_IOK_SOCKET;
+	return op == RA_IOK_ACCEPT || op == RA_IOK_ACCEPT_MULTI ||
+	       op == RA_IOK_SOCKET;
 }
 
 void ra__io_discard_completion(ra_shard_t *sh, ra_envelope_t *env)
 {
-	if (gives_fd(env->io_op) && env->u.io.res >= 0)
+	if (env->flags & RA_ENV_RINGBUF)
+		ra__bufring_return_env(sh, env);
+	else if (gives_fd(env->io_op) && env->u.io.res >= 0)
 		close(env->u.io.res);
 	ra__envelope_release(sh, env);
 }
@@ -274,6 +296,39 @@ void ra__io_finish(ra_shard_t *sh, ra_io_req_t *req, int res)
 	}
 	env->sent_ns = ra__shard_stamp(sh, now);
 	ra__actor_enqueue(sh, a, env);
+}
+
+bool ra__io_deliver_more(ra_shard_t *sh, ra_io_req_t *req, int res,
+			 void *buf, uint16_t bid)
+{
+	ra_actor_t *a = req->actor;
+	ra_envelope_t *e;
+
+	/* Test build: RA_FAULT_IO_ENV=N, as if the pool could not grow. */
+	if (ra_unlikely(sh->fault_io_env) &&
+	    ++sh->fault_io_tick % sh->fault_io_env == 0)
+		return false;
+	e = ra__pool_get(sh->pool);
+	if (!e)
+		return false;
+	e->to = a->ref;
+	e->from = RA_REF_NULL;
+	e->type = RA_MSG_IO;
+	e->io_op = req->op;
+	e->u.io.res = res;
+	e->u.io.tag = req->tag;
+	e->u.io.mflags = RA_MSG_F_MORE;
+	e->len = 0;
+	if (buf) {
+		e->flags |= RA_ENV_RINGBUF;
+		e->u.io.buf = buf;
+		e->u.io.bid = bid;
+		e->u.io.mflags |= RA_MSG_F_BUF;
+		e->len = (uint32_t)res;
+	}
+	e->sent_ns = ra__shard_stamp(sh, 0);
+	ra__actor_enqueue(sh, a, e);
+	return true;
 }
 
 /*
@@ -330,6 +385,10 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res,
 		     uint32_t flags)
 {
 	switch (req->op) {
+	case RA_IOK_ACCEPT_MULTI:
+	case RA_IOK_RECV_MULTI:
+		ra__multishot_cqe(sh, req, res, flags);
+		break;
 	case RA_IOK_SEND_ZC:
 	case RA_IOK_SENDMSG_ZC:
 		zc_cqe(sh, req, res, flags);
@@ -341,10 +400,13 @@ void ra__io_complete(ra_shard_t *sh, ra_io_req_t *req, int res,
 }
 
 /*
- * IORING_OP_ASYNC_CANCEL by `r`'s user_data, which finds its operation
- * or nothing (it just completed: its CQE comes anyway). Either way its
- * last completion still comes, exactly once. -EAGAIN when no SQE could
- * be had.
+ * IORING_OP_ASYNC_CANCEL by `r`'s user_data, which finds its operation,
+ * its back-off timer (same user_data) or nothing (it just completed: its
+ * CQE comes anyway). A recv paused for
+ * buffers has nothing in the kernel: a NOP with its user_data brings its
+ * end through the CQ like any other, so that an actor is only ever
+ * finalized from the reap. Either way its last completion still comes,
+ * exactly once. -EAGAIN when no SQE could be had.
  */
 int ra__io_cancel_req(ra_shard_t *sh, ra_io_req_t *r)
 {
@@ -361,8 +423,17 @@ int ra__io_cancel_req(ra_shard_t *sh, ra_io_req_t *r)
 	if (!sqe)
 		return -EAGAIN;
 	r->cancelling = true;
-	io_uring_prep_cancel64(sqe, ra__ring_ud_make(RA_UD_IO, r, 0), 0);
-	io_uring_sqe_set_data64(sqe, ra__ring_ud_make(RA_UD_IGNORE, NULL, 0));
+	if (r->state == RA_IOS_NOBUFS) {
+		ra__bufring_unwait(r);
+		r->state = RA_IOS_NOP;
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, ra__ring_ud_make(RA_UD_IO, r, 0));
+	} else {
+		io_uring_prep_cancel64(sqe, ra__ring_ud_make(RA_UD_IO, r, 0),
+				       0);
+		io_uring_sqe_set_data64(sqe, ra__ring_ud_make(RA_UD_IGNORE,
+							      NULL, 0));
+	}
 	ra__stats_inc(&sh->stats.io_cancelled);
 	return 0;
 }

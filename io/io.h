@@ -9,8 +9,11 @@
  * CQE's res and the caller's tag are written into it and it is delivered
  * as an RA_MSG_IO message.
  *
- * A zero-copy send completes after the kernel's notification CQE.
- * Everything that ends a request goes through ra__io_finish(), here.
+ * A multishot request (io/multishot.c) keeps that envelope for its final
+ * completion, so that its end can always be delivered, and takes one from
+ * the pool for each completion before it. A zero-copy send completes
+ * after the kernel's notification CQE. Everything that ends a request
+ * goes through ra__io_finish(), here.
  */
 #ifndef RA_IO_IO_H
 #define RA_IO_IO_H
@@ -49,6 +52,8 @@ enum ra_io_kind {
 	RA_IOK_CONNECT,
 	RA_IOK_SOCKET,
 	RA_IOK_SHUTDOWN,
+	RA_IOK_ACCEPT_MULTI,		/* io/multishot.c */
+	RA_IOK_RECV_MULTI,		/* io/multishot.c, io/bufring.c */
 	RA_IOK_COUNT
 };
 
@@ -56,6 +61,9 @@ enum ra_io_kind {
 enum ra_io_state {
 	RA_IOS_KERNEL = 0,	/* its operation is in the kernel */
 	RA_IOS_ZC_NOTIF,	/* zero-copy send done; its notification due */
+	RA_IOS_BACKOFF,		/* accept: a back-off IORING_OP_TIMEOUT runs */
+	RA_IOS_NOBUFS,		/* recv: paused, waits for ring buffers */
+	RA_IOS_NOP,		/* a NOP ends it (a paused recv cancelled) */
 };
 
 /* What one operation needs; unused fields are ignored by its kind. */
@@ -72,6 +80,7 @@ struct ra_io_args {
 	int flags;			/* sendmsg, recvmsg: MSG_* */
 	int domain, type, protocol;	/* socket */
 	int how;			/* shutdown */
+	bool oneshot;			/* recv multishot: see io/multishot.c */
 };
 
 typedef struct ra_io_req {
@@ -85,14 +94,20 @@ typedef struct ra_io_req {
 	uint8_t state;			/* enum ra_io_state */
 	bool cancelling;		/* cancel issued: end, never re-arm */
 	bool timed;			/* has a linked timeout (ts) */
-	/* Zero-copy send: the send's res, delivered with the notification. */
+	bool oneshot;			/* recv "multishot" by one-shot recvs */
+	/*
+	 * Zero-copy send: the send's res, delivered with the notification.
+	 * Multishot: when nonzero, the res its end must report (-ENOMEM).
+	 */
 	int32_t res;
-	int fd;				/* the descriptor */
+	int fd;				/* multishot: the socket, to re-arm */
 	/* Zero-copy send: to resend by copy where the socket refuses it. */
 	const void *zbuf;		/* the buffer or the msghdr */
 	uint32_t zlen;			/* send: bytes */
 	int zflags;			/* sendmsg: MSG_* */
-	/* The linked timeout's, read at submission. */
+	uint64_t backoff_ns;		/* multishot accept: current back-off */
+	ra_list_t wait_node;		/* recv paused: the ring's wait list */
+	/* The linked timeout's or the back-off's, read at submission. */
 	struct __kernel_timespec ts;
 } ra_io_req_t;
 
@@ -110,6 +125,17 @@ int ra__io_submit(ra_ctx_t *self, enum ra_io_kind op,
  * (which may finalize the actor). From CQE handling only.
  */
 void ra__io_finish(ra_shard_t *sh, ra_io_req_t *req, int res);
+
+/*
+ * A completion of multishot `req` before its end: an envelope from the
+ * pool with `res` and RA_MSG_F_MORE, queued to its actor, whose status
+ * the caller checked (not stopping). `buf`, if not NULL, is ring buffer
+ * `bid` holding `res` bytes, lent with the message (RA_MSG_F_BUF). false
+ * when the pool has no envelope: nothing was queued, and the caller ends
+ * the request (ENOMEM must not pass silently).
+ */
+bool ra__io_deliver_more(ra_shard_t *sh, ra_io_req_t *req, int res,
+			 void *buf, uint16_t bid);
 
 /*
  * Ask the kernel to stop `r` (its cancel flag is set once the SQE is

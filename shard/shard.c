@@ -125,6 +125,8 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->kernel_wait = !ra__under_valgrind();
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
 	sh->fault_every = (unsigned)ra__testing_knob("RA_FAULT_MSGRING");
+	/* RA_FAULT_IO_ENV=N: every Nth multishot envelope fails (io/io.c). */
+	sh->fault_io_env = (unsigned)ra__testing_knob("RA_FAULT_IO_ENV");
 	sh->ring_fd = -1;
 	ra__runq_init(&sh->runq);
 	ra__list_init(&sh->actors);

@@ -14,7 +14,8 @@
  *     requests are done, is -ENOENT;
  *   - ra_io_timeout_next: a recv that never gets data ends -ECANCELED
  *     after its deadline, one that gets data does not, a deadline no
- *     call took dies with its callback, a failed call leaves it armed;
+ *     call took dies with its callback, multishot calls refuse one, a
+ *     failed call leaves it armed;
  *   - zero-copy sends: the completion comes once the kernel let go of
  *     the buffer, so scribbling over it on arrival does not change what
  *     the peer receives, and the SEND_ZC path did run (skipped where
@@ -167,7 +168,7 @@ static int sc_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 {
 	struct sc_state *st = state;
 
-	if (m->type != RA_MSG_IO) {
+	if (m->type != RA_MSG_IO || m->flags) {
 		atomic_fetch_add(&sc_bad, 1);
 		return 0;
 	}
@@ -643,7 +644,7 @@ struct dl_state {
 	int done;
 };
 
-static atomic_int dl_badcall_ret, dl_timed_res;
+static atomic_int dl_ms_ret, dl_rm_ret, dl_badcall_ret, dl_timed_res;
 static atomic_long dl_timed_ms;
 static atomic_int dl_fast_res, dl_plain_pending, dl_plain_res, dl_bad;
 
@@ -665,6 +666,8 @@ static int dl_go(ra_ctx_t *self, struct dl_state *st)
 	if (ret < 0)
 		return ret;
 	ra_io_timeout_next(self, 50 * MS);
+	atomic_store(&dl_ms_ret, ra_io_accept_multishot(self, a->quiet1, 9));
+	atomic_store(&dl_rm_ret, ra_io_recv_multishot(self, a->quiet1, 9));
 	/* A failed call leaves the deadline for the next one. */
 	atomic_store(&dl_badcall_ret, ra_io_recv(self, -1, st->b1, 1, 9));
 	st->t0 = ra_now_ns();
@@ -717,7 +720,7 @@ static const ra_actor_def_t dl_def = {
 	.init = dl_init, .behavior = dl_behavior,
 };
 
-#define DL_TESTS 7
+#define DL_TESTS 9
 
 static void test_deadline(ra_runtime_t *rt)
 {
@@ -737,6 +740,10 @@ static void test_deadline(ra_runtime_t *rt)
 	spawn(rt, &dl_def, &arg);
 	is_int(ra_runtime_wait_idle(rt, 10 * SEC), 0, "%s: deadline actor done",
 	       mode);
+	is_int(atomic_load(&dl_ms_ret), -EINVAL,
+	       "%s: accept_multishot with a deadline armed: -EINVAL", mode);
+	is_int(atomic_load(&dl_rm_ret), -EINVAL,
+	       "%s: recv_multishot with a deadline armed: -EINVAL", mode);
 	is_int(atomic_load(&dl_badcall_ret), -EINVAL,
 	       "%s: a failing call (fd -1): -EINVAL", mode);
 	is_int(atomic_load(&dl_timed_res), -ECANCELED,
@@ -948,8 +955,9 @@ static void test_zero_copy(ra_runtime_t *rt)
 
 /* ------------------------------------------------------------ -EINVAL */
 
-enum { NBAD = 27 };
+enum { NBAD = 33 };
 static atomic_int bad_ret[NBAD], bad_pending;
+static atomic_long bad_claim;
 static const char *const bad_names[NBAD] = {
 	"sendmsg fd -1", "sendmsg m NULL", "sendmsg iovlen > IOV_MAX",
 	"sendmsg iov NULL, iovlen 1", "sendmsg iov_base NULL, len 1",
@@ -963,6 +971,10 @@ static const char *const bad_names[NBAD] = {
 	"socket domain -1", "socket type -1", "socket self NULL",
 	"shutdown fd -1", "shutdown how 7",
 	"cancel self NULL", "timeout_next self NULL",
+	"accept_multishot fd -1", "recv_multishot fd -1",
+	"recv_multishot self NULL", "buf_release self NULL",
+	"buf_release a pointer that is no ring buffer",
+	"buf_release NULL",
 };
 
 static int bad_init(ra_ctx_t *self, void *state, void *arg)
@@ -1016,8 +1028,16 @@ static int bad_init(ra_ctx_t *self, void *state, void *arg)
 	R(ra_io_shutdown(self, fd, 7, 1));
 	R(ra_io_cancel(NULL, 1));
 	R(ra_io_timeout_next(NULL, 1));
+	R(ra_io_accept_multishot(self, -1, 1));
+	R(ra_io_recv_multishot(self, -1, 1));
+	R(ra_io_recv_multishot(NULL, fd, 1));
+	R(ra_io_buf_release(NULL, &byte));
+	R(ra_io_buf_release(self, &byte));
+	R(ra_io_buf_release(self, NULL));
 #undef R
 	atomic_store(&bad_pending, (int)ra_io_pending(self));
+	atomic_store(&bad_claim, (long)(intptr_t)ra_io_buf_claim(self, NULL) |
+		     (long)(intptr_t)ra_io_buf_claim(NULL, NULL));
 	return -ECANCELED;	/* done: stop */
 }
 
@@ -1033,7 +1053,7 @@ static const ra_actor_def_t bad_def = {
 	.name = "einval", .init = bad_init, .behavior = bad_behavior,
 };
 
-#define BAD_TESTS (NBAD + 1)
+#define BAD_TESTS (NBAD + 2)
 
 static void test_einval(ra_runtime_t *rt)
 {
@@ -1050,6 +1070,8 @@ static void test_einval(ra_runtime_t *rt)
 		       mode, bad_names[i]);
 	is_int(atomic_load(&bad_pending), 0,
 	       "%s: the refused calls left nothing pending", mode);
+	is_int(atomic_load(&bad_claim), 0,
+	       "%s: ra_io_buf_claim without a ring buffer message: NULL", mode);
 	close(sv[0]);
 	close(sv[1]);
 }
