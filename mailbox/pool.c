@@ -8,9 +8,13 @@
 
 #define SLAB_BYTES (RA_POOL_SLAB_ENVELOPES * sizeof(ra_envelope_t))
 
+/* aligned_alloc() wants a multiple of the alignment (C11; ASan checks). */
+#define POOL_BYTES ((sizeof(ra_pool_t) + RA_CACHELINE - 1) & \
+		    ~(size_t)(RA_CACHELINE - 1))
+
 RA_COLD ra_pool_t *ra__pool_create(uint16_t shard)
 {
-	ra_pool_t *p = aligned_alloc(RA_CACHELINE, sizeof(*p));
+	ra_pool_t *p = aligned_alloc(RA_CACHELINE, POOL_BYTES);
 
 	if (p) {
 		memset(p, 0, sizeof(*p));
