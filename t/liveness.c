@@ -96,7 +96,8 @@ struct consumer {
 
 static atomic_long received[MAX_SHARDS];
 static atomic_int fifo_errors;
-static uint64_t consume_ns;
+/* Set by main while consumers run: atomic (TSan saw the race). */
+static _Atomic uint64_t consume_ns;
 
 static int consumer_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 {
@@ -111,8 +112,9 @@ static int consumer_behavior(ra_ctx_t *self, void *state, const ra_msg_t *m)
 		atomic_fetch_add(&fifo_errors, 1);
 		return 0;
 	}
-	if (consume_ns)
-		spin_ns(consume_ns);
+	if (atomic_load_explicit(&consume_ns, memory_order_relaxed))
+		spin_ns(atomic_load_explicit(&consume_ns,
+					     memory_order_relaxed));
 	if (++c->unacked[d.producer] == ACK_EVERY) {
 		(void)ra_send(self, m->from, MSG_ACK, &c->unacked[d.producer],
 			      sizeof(uint32_t));
@@ -476,7 +478,7 @@ static void test_producer(void)
 	bool reached;
 
 	*pa = (struct producer_arg){ .index = 0, .ntargets = 1 };
-	consume_ns = 1000;
+	atomic_store(&consume_ns, 1000);
 	pa->targets[0] = spawn_on(rt, &consumer_def, NULL, 1);
 	spawn_on(rt, &producer_def, pa, 0);
 	reached = wait_long(&received[1], REQUIRED);
@@ -484,7 +486,7 @@ static void test_producer(void)
 	   "producer: the consumer receives while the producer runs");
 	diag("received %ld of %ld sent", atomic_load(&received[1]),
 	     atomic_load(&sent));
-	consume_ns = 0;
+	atomic_store(&consume_ns, 0);
 	finish(rt, "producer");
 }
 
