@@ -92,6 +92,10 @@ static void finalize(ra_shard_t *sh, ra_actor_t *a)
 	ra__links_exit(sh, a);
 	if (a->def->terminate)
 		a->def->terminate(a, a->state, a->stop_reason);
+	a->io_timeout_ns = 0;
+	/* After terminate, which may still read the buffers it claimed. */
+	if (a->io_bufs)
+		ra__bufring_release_all(sh, a);
 	/* terminate may have sent to itself: those are dead letters too. */
 	for (ra_envelope_t *e; (e = ra__actor_pop(sh, a));) {
 		ra__stats_inc(&sh->stats.dead_letters);
@@ -153,6 +157,7 @@ static void run_init(ra_shard_t *sh, ra_actor_t *a)
 	if (a->def->init)
 		ret = a->def->init(a, a->state, a->init_arg);
 	a->init_arg = NULL;
+	a->io_timeout_ns = 0;	/* a deadline no call took dies here */
 	if (ret < 0)
 		ra__actor_request_stop(sh, a, ret);
 	else if (sh->shutdown_seen)
@@ -177,6 +182,7 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	if (e->type == RA_MSG_IO) {
 		m.res = e->u.io.res;
 		m.tag = e->u.io.tag;
+		m.flags = e->u.io.mflags;
 	} else if (ra_unlikely(e->flags & RA_ENV_TAGGED)) {
 		/* An ask request, RA_MSG_REPLY or RA_MSG_TIMEOUT: the aref. */
 		m.tag = e->tag;
@@ -191,6 +197,11 @@ static void run_one(ra_shard_t *sh, ra_actor_t *a, ra_envelope_t *e)
 	a->cur_env = e;
 	ret = a->def->behavior(a, a->state, &m);
 	a->cur_env = NULL;
+	if (ra_unlikely(a->io_timeout_ns))
+		a->io_timeout_ns = 0;	/* a deadline no call took dies here */
+	/* Its ring buffer goes back unless the behavior claimed it. */
+	if (ra_unlikely(e->flags & RA_ENV_RINGBUF))
+		ra__bufring_return_env(sh, e);
 	ra__shard_work(sh);
 	if (start)
 		ra__stats_record(&sh->hists, RA_HIST_RUN,

@@ -57,6 +57,18 @@ struct ra_actor {
 	uint32_t check_units;
 	unsigned io_pending;		/* requests awaiting their CQE */
 	ra_list_t io_list;		/* those requests, for cancellation */
+	/*
+	 * Buffers of the shard's buffer ring it holds (io/bufring.c): lent
+	 * in messages of its mailbox, or claimed (ra_io_buf_claim). They
+	 * belong to this shard's ring, so it may not move while any is out.
+	 */
+	unsigned io_bufs;
+	ra_list_t bufs_claimed;		/* claimed ones: returned at its stop */
+	/*
+	 * ra_io_timeout_next(): the deadline (ns) its next I/O call in this
+	 * callback gets; 0 = none. Cleared when the callback returns.
+	 */
+	uint64_t io_timeout_ns;
 	ra_list_t all_node;		/* in the shard's list of its actors */
 	ra_envelope_t *cur_env;		/* envelope of the running behavior */
 	bool trap_exit;			/* ra_trap_exit() */

@@ -65,6 +65,7 @@ static ra_actor_t *actor_alloc(ra_runtime_t *rt, const ra_actor_def_t *def,
 	ra__mailbox_init(&a->mbox);
 	ra__list_init(&a->all_node);
 	ra__list_init(&a->io_list);
+	ra__list_init(&a->bufs_claimed);
 	a->shard = rt->shards[home];
 	a->def = def;
 	a->state = (char *)a + ACTOR_HEAD_SIZE;

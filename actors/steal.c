@@ -290,10 +290,11 @@ void ra__steal_request(ra_shard_t *sh, unsigned thief, uint64_t thief_load)
 		}
 		/*
 		 * Quiescent: not running (we are between runs on its own
-		 * thread), started, not stopping, no I/O in the kernel.
+		 * thread), started, not stopping, no I/O in the kernel, no
+		 * buffer of our buffer ring in hand (its home is our ring).
 		 */
 		if (a->status != RA_ACTOR_RUNNING || a->stop_requested ||
-		    a->io_pending) {
+		    a->io_pending || a->io_bufs) {
 			seen_busy = true;
 			continue;
 		}

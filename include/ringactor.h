@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,7 +107,25 @@ typedef struct ra_msg {
 	 * type means "an ask: answer it with ra_reply()".
 	 */
 	uint64_t tag;
+	/* RA_MSG_IO: RA_MSG_F_* below; 0 for every other message. */
+	uint32_t flags;
 } ra_msg_t;
+
+/*
+ * ra_msg_t.flags of an RA_MSG_IO completion.
+ *
+ * RA_MSG_F_MORE: the request goes on and will complete again (a
+ * connection of ra_io_accept_multishot(), data of ra_io_recv_multishot(),
+ * or an error the listener survives). Without it, this is the request's
+ * last completion: a single-shot request's only one, a multishot one's
+ * end.
+ *
+ * RA_MSG_F_BUF: data/len point into a buffer of the shard's buffer ring,
+ * lent for this behavior call only: it goes back to the ring when the
+ * behavior returns, unless the behavior takes it with ra_io_buf_claim().
+ */
+#define RA_MSG_F_MORE	(1u << 0)
+#define RA_MSG_F_BUF	(1u << 1)
 
 /* ------------------------------------------------------------------ */
 /* Runtime                                                             */
@@ -131,6 +151,16 @@ typedef struct ra_msg {
 #define RA_DEFAULT_STEAL_MARGIN	     16u     /* victim load - thief load > this */
 #define RA_DEFAULT_STEAL_BACKOFF_MIN 20000u  /* ns after a fruitless attempt */
 #define RA_DEFAULT_STEAL_BACKOFF_MAX 2000000u /* ns, cap of the doubling */
+
+/*
+ * Buffer ring of multishot recvs (see ra_config_t.buf_ring_entries):
+ * 512 buffers of 4 KiB, 2 MiB of address space per shard that uses
+ * ra_io_recv_multishot(), made at its first call there.
+ */
+#define RA_DEFAULT_BUF_RING_ENTRIES 512u
+#define RA_DEFAULT_BUF_SIZE	 4096u
+/* Zero-copy sends: off (see ra_config_t.send_zc_min). */
+#define RA_DEFAULT_SEND_ZC_MIN	 0u
 
 /* ra_config_t.flags */
 #define RA_CFG_PIN_CPUS		(1u << 0) /* pin shard i to online CPU i % ncpu */
@@ -207,6 +237,30 @@ typedef struct ra_config {
 	unsigned steal_margin;	 /* load units; victim must exceed thief by more */
 	uint64_t steal_backoff_min_ns; /* wait after a fruitless attempt */
 	uint64_t steal_backoff_max_ns; /* cap; >= steal_backoff_min_ns */
+	/*
+	 * Each shard's buffer ring for ra_io_recv_multishot():
+	 * buf_ring_entries buffers (a power of two, at most 32768) of
+	 * buf_size bytes (1..INT32_MAX) each. A shard sets its ring up at
+	 * its first ra_io_recv_multishot(), so shards that never receive
+	 * that way spend nothing on it; the pages of a buffer are only
+	 * committed once the kernel first writes into it. A buffer holds at
+	 * most one completion's data, so buf_size bounds the bytes one
+	 * RA_MSG_IO carries; buf_ring_entries bounds what the shard can
+	 * have received and not yet handed back (in mailboxes, or claimed)
+	 * before its multishot recvs pause (ra_io_recv_multishot()).
+	 */
+	unsigned buf_ring_entries;
+	unsigned buf_size;
+	/*
+	 * ra_io_send() and ra_io_sendmsg() of at least send_zc_min bytes use
+	 * IORING_OP_SEND_ZC / IORING_OP_SENDMSG_ZC where the kernel has them
+	 * (6.0 / 6.1): the kernel sends from the caller's pages instead of
+	 * copying them. 0 = never (the default; docs/architecture.md,
+	 * "Zero-copy sends", has the measurements behind it). The caller
+	 * sees no difference but speed: the completion is delivered only
+	 * once the kernel has let go of the buffer.
+	 */
+	unsigned send_zc_min;
 } ra_config_t;
 
 /*
@@ -229,7 +283,9 @@ RA_API void ra_config_init_size(ra_config_t *cfg, size_t size);
  * power of two or > 32768, actor_budget, pass_runs or pass_ns 0,
  * timing_sample not 0 or a power of two, idle_poll_max_ns <
  * idle_poll_ns, steal_batch > 64, steal_backoff_min_ns >
- * steal_backoff_max_ns, both RA_CFG_TASKRUN_* flags, out NULL); -ENOMEM; -ENOSYS (kernel without
+ * steal_backoff_max_ns, both RA_CFG_TASKRUN_* flags, buf_ring_entries
+ * not a power of two or > 32768, buf_size 0 or > INT32_MAX, out NULL);
+ * -ENOMEM; -ENOSYS (kernel without
  * io_uring); -EPERM (io_uring disabled by sysctl kernel.io_uring_disabled
  * or refused by a seccomp filter); -EAGAIN (thread creation failed). On
  * failure ra_last_error() explains which and what to check, and nothing
@@ -919,7 +975,9 @@ RA_API int ra_runtime_send(ra_runtime_t *rt, ra_ref_t to, uint32_t type,
  * Take ownership of a message's payload. Returns a malloc'd pointer to
  * msg->len bytes that the caller must free(): the sender's own buffer
  * for ra_send_buf() and payloads over RA_INLINE_PAYLOAD (no copy), a
- * fresh copy for small inline payloads. Returns NULL when len is 0, when
+ * fresh copy for small inline payloads and for the data of an RA_MSG_IO
+ * lending a ring buffer (RA_MSG_F_BUF; to keep the buffer itself, see
+ * ra_io_buf_claim()). Returns NULL when len is 0, when
  * `msg` is not the message this behavior call received, when an owned
  * buffer was already claimed, or on ENOMEM. Home shard, only within the
  * behavior call that received `msg`.
@@ -1112,6 +1170,215 @@ RA_API int ra_io_close(ra_ctx_t *self, int fd, uint64_t tag);
 /* Number of this actor's operations whose completion has not arrived. */
 RA_API unsigned ra_io_pending(const ra_ctx_t *self);
 
+/*
+ * Zero-copy sends. With ra_config_t.send_zc_min > 0, ra_io_send() and
+ * ra_io_sendmsg() of at least that many bytes go out as
+ * IORING_OP_SEND_ZC / IORING_OP_SENDMSG_ZC where the kernel has them
+ * (probed at shard start; counted in ra_stats_t.send_zc): the kernel
+ * reads the caller's pages instead of copying them. The kernel then
+ * posts two CQEs, the send's result and, later, a notification that it
+ * no longer reads the pages; the completion message is delivered only
+ * after the notification, so "the buffer is lent until the completion"
+ * holds unchanged and the caller sees one completion, as for any send.
+ * A socket that cannot send without copying (AF_UNIX) is sent to again
+ * by copy, invisibly.
+ */
+
+/* ---- Socket calls: like the ones above, one completion each ---- */
+
+/*
+ * Send the message `m` describes (iovecs gathered into one send; for UDP
+ * also msg_name, the destination) on socket `fd`, flags | MSG_NOSIGNAL
+ * (a closed peer is -EPIPE, never SIGPIPE). So the replies an actor
+ * produced in one turn leave as one SQE per connection. res = bytes
+ * sent. `m`, its iovec array, its name and control data and every
+ * buffer are lent until the completion. Errors: as ra_io_read, with
+ * -EINVAL for fd < 0, m NULL, msg_iovlen > IOV_MAX, msg_iov NULL with
+ * msg_iovlen > 0, an iovec with iov_base NULL and iov_len > 0, more than
+ * INT32_MAX bytes in all, msg_name NULL with msg_namelen > 0 or
+ * msg_control NULL with msg_controllen > 0.
+ */
+RA_API int ra_io_sendmsg(ra_ctx_t *self, int fd, const struct msghdr *m,
+			 int flags, uint64_t tag);
+
+/*
+ * Write the `iovcnt` buffers of `iov` to `fd` at offset `off` (a file;
+ * (uint64_t)-1 = its current position; sockets and pipes ignore it), as
+ * one operation. res = bytes written. `iov` and the buffers are lent
+ * until the completion. Errors: as ra_io_read, with -EINVAL for fd < 0,
+ * iovcnt < 0 or > IOV_MAX, iov NULL with iovcnt > 0, an iovec with
+ * iov_base NULL and iov_len > 0, more than INT32_MAX bytes in all.
+ */
+RA_API int ra_io_writev(ra_ctx_t *self, int fd, const struct iovec *iov,
+			int iovcnt, uint64_t off, uint64_t tag);
+
+/*
+ * Receive one message (one datagram for UDP) on `fd` into the buffers of
+ * `m`, with `flags` (MSG_*). res = bytes received; the kernel fills
+ * m->msg_name/msg_namelen (the sender), msg_control/msg_controllen and
+ * msg_flags (MSG_TRUNC: the datagram was longer than the buffers). `m`
+ * and all it points to are lent until the completion, and read by the
+ * caller after it. Errors: as ra_io_sendmsg().
+ */
+RA_API int ra_io_recvmsg(ra_ctx_t *self, int fd, struct msghdr *m,
+			 int flags, uint64_t tag);
+
+/*
+ * Connect socket `fd` to `addr` (`len` bytes). res = 0 or -errno
+ * (-ECONNREFUSED, -ETIMEDOUT, ...). `addr` is lent until the completion.
+ * Errors: as ra_io_read, with -EINVAL for fd < 0, addr NULL, len 0 or
+ * more than sizeof(struct sockaddr_storage).
+ */
+RA_API int ra_io_connect(ra_ctx_t *self, int fd, const struct sockaddr *addr,
+			 socklen_t len, uint64_t tag);
+
+/*
+ * Make a socket, as socket(2) with type | SOCK_CLOEXEC. res = the new
+ * descriptor, owned by the caller (closed by the runtime if the actor
+ * stops before it reads the completion), or -errno. Errors: as
+ * ra_io_read, with -EINVAL for self NULL or domain, type or protocol
+ * < 0, and -EOPNOTSUPP where the kernel lacks IORING_OP_SOCKET (before
+ * Linux 5.19): use socket(2) there.
+ */
+RA_API int ra_io_socket(ra_ctx_t *self, int domain, int type, int protocol,
+			uint64_t tag);
+
+/*
+ * Shut down part of a full-duplex connection, as shutdown(2): `how` is
+ * SHUT_RD, SHUT_WR or SHUT_RDWR. res = 0 or -errno. Errors: as
+ * ra_io_read, with -EINVAL for fd < 0 or another `how`.
+ */
+RA_API int ra_io_shutdown(ra_ctx_t *self, int fd, int how, uint64_t tag);
+
+/* ---- Multishot requests: one call, many completions ---- */
+
+/*
+ * Accept every connection on the listening socket `listen_fd` with one
+ * request (one IORING_OP_ACCEPT SQE, multishot, SOCK_CLOEXEC), until
+ * cancelled (ra_io_cancel with `tag`, or the actor's stop) or an error
+ * it cannot outlive. Completions, in order:
+ *
+ *   - one per connection: res = the new socket, owned by the actor,
+ *     flags RA_MSG_F_MORE;
+ *   - res -EMFILE, -ENFILE, -ENOBUFS or -ENOMEM with RA_MSG_F_MORE: no
+ *     descriptor or memory now; the connection waits in the listen
+ *     backlog and the runtime tries again after a back-off (1 ms,
+ *     doubling up to 100 ms, reset by a connection accepted; counted in
+ *     ra_stats_t.accept_backoffs), so the listener never stops silently
+ *     and never spins. One such completion per failed try;
+ *   - res of a failed connection (-ECONNABORTED, -EPROTO, -EPERM and
+ *     the other errors accept(2) says to treat like EAGAIN) with
+ *     RA_MSG_F_MORE: that peer is gone; the request goes on;
+ *   - the end, exactly one, without RA_MSG_F_MORE, never a connection:
+ *     -ECANCELED (cancelled), -ENOMEM (a completion found no memory for
+ *     its message: that connection was closed; counted in
+ *     ra_stats_t.multishot_enomem), -EAGAIN (the kernel refused to take
+ *     a new SQE when the request had to be armed again), or the error
+ *     that ended it (-EINVAL: not listening, -EBADF, -ENOTSOCK, ...).
+ *
+ * When the kernel ends the request for a reason the runtime can outlive
+ * (a full CQ, the errors above), it submits it again, unseen by the
+ * actor (ra_stats_t.multishot_rearms). Sockets of completions the actor
+ * never read (it stopped) are closed by the runtime. Home shard of
+ * `self`. Errors: as ra_io_read, with -EINVAL for listen_fd < 0 or a
+ * deadline armed by ra_io_timeout_next().
+ */
+RA_API int ra_io_accept_multishot(ra_ctx_t *self, int listen_fd,
+				  uint64_t tag);
+
+/*
+ * Receive everything that arrives on stream socket `fd` with one
+ * request (IORING_OP_RECV, multishot, with buffers of this shard's
+ * buffer ring: ra_config_t.buf_ring_entries and buf_size, set up at the
+ * shard's first call), until cancelled, the peer closes, or an error.
+ * Completions, in order:
+ *
+ *   - data: res = bytes (> 0, at most buf_size), flags RA_MSG_F_MORE |
+ *     RA_MSG_F_BUF, msg->data/msg->len the bytes in a ring buffer LENT
+ *     FOR THIS BEHAVIOR CALL: the buffer goes back to the ring when the
+ *     behavior returns, unless the behavior takes it with
+ *     ra_io_buf_claim() and gives it back later with ra_io_buf_release()
+ *     (or its stop does). ra_msg_claim() on such a message returns a
+ *     malloc'd copy, as for any small payload. The bytes of successive
+ *     completions are the stream, in order;
+ *   - the end, exactly one, without RA_MSG_F_MORE and without data: 0
+ *     (the peer closed: EOF), -ECANCELED (cancelled), -ENOMEM (a
+ *     completion found no memory for its message: that completion's
+ *     bytes were LOST and the request ended; counted in
+ *     ra_stats_t.multishot_enomem), -EAGAIN (the kernel refused to take
+ *     a new SQE when the request had to be armed again), or the error
+ *     (-ECONNRESET, ...).
+ *
+ * When the ring is empty (every buffer lent or claimed), the kernel
+ * stops the request with -ENOBUFS. The actor never sees that: the bytes
+ * wait in the socket, the request pauses (counted in
+ * ra_stats_t.recv_enobufs) and is armed again as soon as a buffer comes
+ * back (a behavior returns one, or ra_io_buf_release()), and the stream
+ * goes on where it stopped, nothing lost or reordered. An actor that
+ * keeps every buffer claimed so stalls every multishot recv of its
+ * shard until it releases some.
+ *
+ * An actor holding ring buffers (in its mailbox or claimed) is not moved
+ * by work stealing. Home shard of `self`. Errors: as ra_io_read, with
+ * -EINVAL for fd < 0 or a deadline armed by ra_io_timeout_next();
+ * -ENOMEM or the kernel's -errno when the shard's buffer ring cannot be
+ * set up (-EINVAL before Linux 5.19).
+ */
+RA_API int ra_io_recv_multishot(ra_ctx_t *self, int fd, uint64_t tag);
+
+/*
+ * Take the ring buffer that `msg` (the message this behavior call is
+ * handling, RA_MSG_F_BUF) lends: the runtime will not put it back when
+ * the behavior returns. Returns its address (msg->data; the buffer is
+ * buf_size bytes, msg->len of them data), or NULL when `msg` holds no
+ * ring buffer, is not the current message, or was claimed already. The
+ * actor gives it back with ra_io_buf_release(); its stop gives back the
+ * ones it still holds (after terminate, which may still read them).
+ * Home shard, within the behavior call that received `msg`.
+ */
+RA_API void *ra_io_buf_claim(ra_ctx_t *self, const ra_msg_t *msg);
+
+/*
+ * Give back a buffer this actor claimed with ra_io_buf_claim(): it
+ * returns to the shard's ring (and paused multishot recvs go on). Home
+ * shard. Returns 0, or -EINVAL (self NULL, or `buf` is not the start of
+ * a buffer of this shard's ring that this actor claimed and has not
+ * released).
+ */
+RA_API int ra_io_buf_release(ra_ctx_t *self, void *buf);
+
+/* ---- Cancellation and deadlines ---- */
+
+/*
+ * Cancel every pending operation of this actor whose tag is `tag`
+ * (IORING_OP_ASYNC_CANCEL). Each still completes exactly once: with
+ * -ECANCELED, or with its real result if it finished first (a
+ * multishot request with the end its rules give; a zero-copy send
+ * already sent completes with its result once the kernel lets go of
+ * the buffer). Home shard. Returns 0 (at least one was pending),
+ * -ENOENT (none with that tag is pending), -EINVAL (self NULL), -EAGAIN
+ * (the kernel refused to take queued SQEs; those not reached keep
+ * running; call again).
+ */
+RA_API int ra_io_cancel(ra_ctx_t *self, uint64_t tag);
+
+/*
+ * Give the next single-shot operation this actor starts, in this
+ * callback, a deadline `timeout_ns` from its submission (relative ns; 0
+ * disarms). The runtime links an IORING_OP_LINK_TIMEOUT to its SQE; if
+ * the operation has not completed when it expires, the kernel cancels
+ * it and its one completion carries -ECANCELED (the timeout's own CQE,
+ * -ETIME, is the runtime's). An operation the kernel can no longer stop
+ * (a regular file's read already under way) completes with its real
+ * result. The deadline is taken by the first call among ra_io_read,
+ * _write, _fsync, _accept, _recv, _send, _close, _sendmsg, _writev,
+ * _recvmsg, _connect, _socket and _shutdown that returns 0; a call that
+ * fails leaves it armed; the multishot calls refuse with -EINVAL while
+ * one is armed; one that no call took is dropped when the callback
+ * returns. Home shard. Returns 0 or -EINVAL (self NULL).
+ */
+RA_API int ra_io_timeout_next(ra_ctx_t *self, uint64_t timeout_ns);
+
 /* ------------------------------------------------------------------ */
 /* HDR histograms                                                      */
 /* ------------------------------------------------------------------ */
@@ -1216,7 +1483,8 @@ typedef struct ra_stats {
 	uint64_t msgring_retries; /* batches re-sent after a failed msg_ring */
 	uint64_t io_submitted;
 	uint64_t io_completed;
-	uint64_t io_cancelled;	  /* cancellations issued at actor stop */
+	uint64_t io_cancelled;	  /* cancellations issued: at actor stop and
+				     by ra_io_cancel() */
 	uint64_t sleeps;	  /* times a shard slept in io_uring_enter */
 	/*
 	 * Work stealing. steal_attempts: steal requests sent (by thieves);
@@ -1259,14 +1527,37 @@ typedef struct ra_stats {
 	 * sending behavior call to start of the receiving one; run_ns: one
 	 * behavior call; both for the sampled messages only (see
 	 * ra_config_t.timing_sample). io_ns[op]: submit to completion,
-	 * every operation. timer_late_ns: every timer expiry (ticks and ask
-	 * timeouts), the shard's fire time minus the deadline; the message
+	 * every single-shot operation, the newer calls under the nearest
+	 * op (ra_io_sendmsg as RA_IO_SEND, ra_io_writev as RA_IO_WRITE,
+	 * ra_io_recvmsg as RA_IO_RECV); multishot requests, ra_io_connect,
+	 * ra_io_socket and ra_io_shutdown are not recorded. timer_late_ns:
+	 * every timer expiry (ticks and ask timeouts), the shard's fire
+	 * time minus the deadline; the message
 	 * reaches the behavior after that, once its turn comes.
 	 */
 	ra_hdr_t *mailbox_wait_ns;
 	ra_hdr_t *run_ns;
 	ra_hdr_t *io_ns[RA_IO_NOPS];
 	ra_hdr_t *timer_late_ns;
+	/*
+	 * Network I/O (ra_io_accept_multishot() and the calls after it).
+	 * multishot_rearms: new SQEs the runtime submitted for a multishot
+	 * request the kernel had ended (a full CQ, a connection error, after
+	 * a back-off or once buffers came back). recv_enobufs: multishot
+	 * recvs that found the shard's buffer ring empty and paused until a
+	 * buffer came back. accept_backoffs: multishot accepts that failed
+	 * for lack of a descriptor or memory (EMFILE, ENFILE, ENOBUFS,
+	 * ENOMEM) and waited before trying again. send_zc: sends submitted
+	 * as IORING_OP_SEND_ZC or IORING_OP_SENDMSG_ZC (ra_config_t
+	 * send_zc_min). multishot_enomem: multishot requests ended with
+	 * -ENOMEM because a completion found no envelope (its data lost, its
+	 * connection closed).
+	 */
+	uint64_t multishot_rearms;
+	uint64_t recv_enobufs;
+	uint64_t accept_backoffs;
+	uint64_t send_zc;
+	uint64_t multishot_enomem;
 } ra_stats_t;
 
 /*

@@ -81,6 +81,12 @@ enum ra_env_kind {
  * second line.
  */
 #define RA_ENV_TAGGED	0x4u
+/*
+ * RA_MSG_IO whose payload is a buffer of the shard's buffer ring
+ * (io/bufring.c), u.io.buf and `len` bytes: not ours to free; the I/O
+ * layer takes it back once the message was handled or dropped.
+ */
+#define RA_ENV_RINGBUF	0x8u
 
 /*
  * Layout: everything a cross-shard hop reads (header, the I/O result, and
@@ -108,8 +114,11 @@ typedef struct ra_envelope {
 		void *buf;	/* RA_ENV_OWNED: the malloc'd payload */
 		struct {
 			int32_t res;	/* the CQE's res */
+			uint32_t mflags; /* ra_msg_t.flags: RA_MSG_F_* */
 			uint64_t tag;	/* the caller's tag */
-		} io;		/* RA_MSG_IO: no payload */
+			void *buf;	/* RA_ENV_RINGBUF: the lent buffer */
+			uint16_t bid;	/* RA_ENV_RINGBUF: its buffer id */
+		} io;		/* RA_MSG_IO: a ring buffer, or no payload */
 		struct {
 			uint32_t thief;	/* shard asking for work */
 			uint64_t load;	/* its load when it asked */
@@ -155,7 +164,9 @@ static inline ra_envelope_t *ra__envelope_next(const ra_envelope_t *e)
 /* The payload bytes, wherever they live. */
 static inline void *ra__envelope_data(ra_envelope_t *e)
 {
-	return (e->flags & RA_ENV_OWNED) ? e->u.buf : (void *)e->u.inl;
+	if (!(e->flags & (RA_ENV_OWNED | RA_ENV_RINGBUF)))
+		return e->u.inl;
+	return (e->flags & RA_ENV_OWNED) ? e->u.buf : e->u.io.buf;
 }
 
 struct ra_pool;

@@ -74,7 +74,9 @@ void ra__fence_kick(struct ra_shard *sh);
 
 /* ---- io/io.c: I/O requests ---- */
 
-void ra__io_complete(struct ra_shard *sh, struct ra_io_req *req, int res);
+/* A CQE of a request: its res and flags (IORING_CQE_F_*). */
+void ra__io_complete(struct ra_shard *sh, struct ra_io_req *req, int res,
+		     uint32_t flags);
 void ra__io_shard_fini(struct ra_shard *sh);
 
 #endif /* RA_SHARD_HOOKS_H */

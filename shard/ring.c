@@ -126,6 +126,20 @@ RA_COLD int ra__ring_probe_msg_ring(struct io_uring *ring)
 	return ret;
 }
 
+RA_COLD uint64_t ra__ring_probe_ops(struct io_uring *ring)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	uint64_t mask = 0;
+
+	if (!probe)
+		return 0;
+	for (unsigned op = 0; op < 64; op++)
+		if (io_uring_opcode_supported(probe, (int)op))
+			mask |= RA_RING_OP(op);
+	io_uring_free_probe(probe);
+	return mask;
+}
+
 /* liburing 2.3 predates it; the kernel ABI value is stable. */
 #define RA_NOP_INJECT_RESULT (1u << 0)
 
@@ -164,4 +178,11 @@ struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring)
 		sqe = io_uring_get_sqe(ring);
 	}
 	return sqe;
+}
+
+bool ra__ring_reserve(struct io_uring *ring, unsigned n)
+{
+	if (ra_likely(io_uring_sq_space_left(ring) >= n))
+		return true;
+	return io_uring_submit(ring) >= 0 && io_uring_sq_space_left(ring) >= n;
 }

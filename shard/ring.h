@@ -97,6 +97,15 @@ static inline bool ra__ring_needs_enter(const struct io_uring *ring)
 int ra__ring_probe_msg_ring(struct io_uring *ring);
 
 /*
+ * The opcodes below 64 this kernel supports, as a mask (bit n: opcode n,
+ * so RA_RING_OP(IORING_OP_SEND_ZC)); 0 when the probe fails. Callers
+ * that choose an opcode by kernel (zero-copy sends, IORING_OP_SOCKET)
+ * probe once, at ring set-up, instead of learning it from an -EINVAL.
+ */
+uint64_t ra__ring_probe_ops(struct io_uring *ring);
+#define RA_RING_OP(op)	(1ull << (op))
+
+/*
  * A NOP whose CQE carries `res` (IORING_NOP_INJECT_RESULT): the fault
  * injector posts a failure exactly where a real one would appear.
  */
@@ -113,5 +122,13 @@ bool ra__ring_can_inject_result(struct io_uring *ring);
  * NULL only if the kernel refuses the submission.
  */
 struct io_uring_sqe *ra__ring_get_sqe(struct io_uring *ring);
+
+/*
+ * Make room for `n` SQEs in a row, submitting what is queued when the SQ
+ * has less: a linked pair (an operation and its IORING_OP_LINK_TIMEOUT)
+ * must reach the kernel in one submission, or the link would end at the
+ * first. false only if the kernel refuses the submission.
+ */
+bool ra__ring_reserve(struct io_uring *ring, unsigned n);
 
 #endif /* RA_SHARD_RING_H */

@@ -21,6 +21,8 @@
 
 #define RA_MAX_SHARDS		1024u
 #define RA_MAX_RING_ENTRIES	32768u
+/* The kernel's limit on a provided-buffer ring (IORING_REGISTER_PBUF_RING). */
+#define RA_MAX_BUF_RING_ENTRIES	32768u
 /*
  * sizeof(ra_config_t) in the first ringactor.h with a size field
  * (x86-64): the smallest config a program may pass, since every later
@@ -48,6 +50,9 @@ static void config_defaults(ra_config_t *cfg)
 	cfg->steal_margin = RA_DEFAULT_STEAL_MARGIN;
 	cfg->steal_backoff_min_ns = RA_DEFAULT_STEAL_BACKOFF_MIN;
 	cfg->steal_backoff_max_ns = RA_DEFAULT_STEAL_BACKOFF_MAX;
+	cfg->buf_ring_entries = RA_DEFAULT_BUF_RING_ENTRIES;
+	cfg->buf_size = RA_DEFAULT_BUF_SIZE;
+	cfg->send_zc_min = RA_DEFAULT_SEND_ZC_MIN;
 }
 
 RA_API void ra_config_init_size(ra_config_t *cfg, size_t size)
@@ -138,6 +143,19 @@ static int check_config(const ra_config_t *cfg)
 	    (cfg->flags & RA_CFG_TASKRUN_DEFER)) {
 		ra__errors_set("ra_runtime_create: RA_CFG_TASKRUN_IPI and "
 			       "RA_CFG_TASKRUN_DEFER exclude each other");
+		return -EINVAL;
+	}
+	if (cfg->buf_ring_entries == 0 ||
+	    (cfg->buf_ring_entries & (cfg->buf_ring_entries - 1)) ||
+	    cfg->buf_ring_entries > RA_MAX_BUF_RING_ENTRIES) {
+		ra__errors_set("ra_runtime_create: buf_ring_entries %u is not "
+			       "a power of two in 1..%u", cfg->buf_ring_entries,
+			       RA_MAX_BUF_RING_ENTRIES);
+		return -EINVAL;
+	}
+	if (cfg->buf_size == 0 || cfg->buf_size > INT32_MAX) {
+		ra__errors_set("ra_runtime_create: buf_size %u is not in "
+			       "1..INT32_MAX", cfg->buf_size);
 		return -EINVAL;
 	}
 	if (cfg->pass_runs == 0 || cfg->pass_ns == 0) {

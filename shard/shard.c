@@ -100,6 +100,7 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->budget = rt->cfg.actor_budget;
 	sh->pass_runs = rt->cfg.pass_runs;
 	sh->pass_ns = rt->cfg.pass_ns;
+	sh->zc_min = rt->cfg.send_zc_min;
 	sh->shard_units = RA_PASS_CHECK_START;
 	sh->work_left = sh->work_done = RA_PASS_CHECK_START;
 	sh->check_units = &sh->shard_units;
@@ -124,6 +125,8 @@ RA_COLD int ra__shard_init(ra_shard_t *sh, ra_runtime_t *rt, unsigned id)
 	sh->kernel_wait = !ra__under_valgrind();
 	/* RA_FAULT_MSGRING=N: fail every Nth msg_ring batch (msgring.c). */
 	sh->fault_every = (unsigned)ra__testing_knob("RA_FAULT_MSGRING");
+	/* RA_FAULT_IO_ENV=N: every Nth multishot envelope fails (io/io.c). */
+	sh->fault_io_env = (unsigned)ra__testing_knob("RA_FAULT_IO_ENV");
 	sh->ring_fd = -1;
 	ra__runq_init(&sh->runq);
 	ra__list_init(&sh->actors);
@@ -147,11 +150,11 @@ RA_COLD void ra__shard_fini(ra_shard_t *sh)
 	ra__stats_hists_fini(&sh->hists);
 }
 
-static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res)
+static void handle_cqe(ra_shard_t *sh, uint64_t ud, int res, uint32_t flags)
 {
 	switch (ra__ring_ud_kind(ud)) {
 	case RA_UD_IO:
-		ra__io_complete(sh, ra__ring_ud_ptr(ud), res);
+		ra__io_complete(sh, ra__ring_ud_ptr(ud), res, flags);
 		break;
 	case RA_UD_MSGS:
 		ra__msgring_receive(sh, ra__ring_ud_ptr(ud));
@@ -177,7 +180,8 @@ static unsigned reap_batch(ra_shard_t *sh)
 
 	for (unsigned i = 0; i < n; i++) {
 		/* Copy out: handling may submit, never reuse, CQ slots. */
-		handle_cqe(sh, cqes[i]->user_data, cqes[i]->res);
+		handle_cqe(sh, cqes[i]->user_data, cqes[i]->res,
+			   cqes[i]->flags);
 	}
 	io_uring_cq_advance(&sh->ring, n);
 	return n;
@@ -770,8 +774,10 @@ void *ra__shard_main(void *arg)
 	/* Created here: SINGLE_ISSUER binds the ring to its creator. */
 	ret = ra__ring_setup(&sh->ring, sh->rt->cfg.ring_entries, true,
 			     taskrun_mode(sh->rt->cfg.flags));
-	if (ret == 0)
+	if (ret == 0) {
 		sh->ring_fd = sh->ring.ring_fd;
+		sh->ops = ra__ring_probe_ops(&sh->ring);
+	}
 	if (ret == 0 && sh->fault_every &&
 	    !ra__ring_can_inject_result(&sh->ring))
 		sh->fault_every = 0;	/* old kernel: no injection */

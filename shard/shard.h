@@ -29,6 +29,7 @@
 #include "shard/util.h"
 
 struct ra_actor;
+struct ra_bufring;
 struct ra_envelope;
 struct ra_io_req;
 struct ra_outbox;
@@ -54,7 +55,19 @@ typedef struct ra_shard {
 	ra_list_t actors;		/* every actor homed here (all_node) */
 	uint64_t nactors;
 	struct ra_io_req *free_reqs;	/* recycled I/O requests */
-	unsigned io_inflight;		/* our requests the kernel holds */
+	unsigned io_inflight;		/* our requests not yet ended */
+	/*
+	 * The shard's provided-buffer ring for multishot recvs
+	 * (io/bufring.c), made at the first ra_io_recv_multishot() here;
+	 * NULL until then.
+	 */
+	struct ra_bufring *bufring;
+	/* Opcodes the kernel supports (shard/ring.h, ra__ring_probe_ops). */
+	uint64_t ops;
+	unsigned zc_min;		/* cfg.send_zc_min: zero-copy from */
+	/* RA_FAULT_IO_ENV: fail every Nth multishot completion's envelope. */
+	unsigned fault_io_env;
+	unsigned fault_io_tick;		/* multishot completions, for it */
 	/*
 	 * Armed timers of the actors homed here, earliest deadline first
 	 * (actors/timers.c); its root bounds the idle poll and the sleep.

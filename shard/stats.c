@@ -54,6 +54,11 @@ static void sum_counters(ra_stats_t *out, const ra_shard_stats_t *s)
 	out->refusals_in_flight += ck_pr_load_64(&s->refusals_in_flight);
 	out->late_replies += ck_pr_load_64(&s->late_replies);
 	out->timers_fired += ck_pr_load_64(&s->timers_fired);
+	out->multishot_rearms += ck_pr_load_64(&s->multishot_rearms);
+	out->recv_enobufs += ck_pr_load_64(&s->recv_enobufs);
+	out->accept_backoffs += ck_pr_load_64(&s->accept_backoffs);
+	out->send_zc += ck_pr_load_64(&s->send_zc);
+	out->multishot_enomem += ck_pr_load_64(&s->multishot_enomem);
 }
 
 /* Busy = time since the shard started minus the idle time it counted. */

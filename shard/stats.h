@@ -40,6 +40,11 @@ typedef struct ra_shard_stats {
 	uint64_t idle_ns;		/* ns polling (past 3 us) or asleep */
 	uint64_t late_replies;		/* ask replies dropped at the asker */
 	uint64_t timers_fired;		/* timer expiries (ticks, timeouts) */
+	uint64_t multishot_rearms;	/* multishot SQEs submitted again */
+	uint64_t recv_enobufs;		/* multishot recvs paused: ring empty */
+	uint64_t accept_backoffs;	/* accepts waiting out EMFILE & co. */
+	uint64_t send_zc;		/* zero-copy sends submitted */
+	uint64_t multishot_enomem;	/* multishot ended: no envelope */
 } ra_shard_stats_t;
 
 /* A shard's latency histograms, by index. */

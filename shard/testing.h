@@ -9,6 +9,10 @@
  *   RA_TEST_OUTSIDE_SEND_DELAY_NS=N  non-shard sends pause N ns between
  *                                    resolving their target and injecting
  *                                    (t/steal_outside.c)
+ *   RA_FAULT_IO_ENV=N                every Nth completion of a multishot
+ *                                    request finds no envelope, as when
+ *                                    the pool cannot grow (io/io.c,
+ *                                    t/io_multishot.c, t/io_bufring.c)
  *
  * In the library users link they are constant 0: a program whose
  * environment happens to hold one of these names behaves as without it.
